@@ -1,0 +1,85 @@
+"""Checkpoints on disk: `<dir>/<name>/config.json` + `model.safetensors` + `metrics.json`.
+
+config.json holds {"name", "family", "kind", "dataset", "config": {...dataclass fields...}, ...};
+weights are safetensors (never pickles). Errors name the file that is missing or broken.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from .models import build_model
+
+CONFIG_FILE, WEIGHTS_FILE, METRICS_FILE = "config.json", "model.safetensors", "metrics.json"
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint folder is missing, incomplete or corrupt; the message names the file."""
+
+
+def save_checkpoint(folder: str | Path, model: torch.nn.Module, *, name: str, family: str, kind: str,
+                    dataset: str, metrics: dict[str, Any] | None = None, **extra: Any) -> Path:
+    """Write config.json, model.safetensors (fp32, contiguous) and metrics.json into `folder`."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    config = {"name": name, "family": family, "kind": kind, "dataset": dataset,
+              "config": asdict(model.config), **extra}
+    tensors = {k: v.detach().to("cpu", torch.float32).contiguous() for k, v in model.state_dict().items()
+               if v.is_floating_point()}
+    tensors.update({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()
+                    if not v.is_floating_point()})
+    save_file(tensors, str(folder / WEIGHTS_FILE))
+    (folder / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
+    (folder / METRICS_FILE).write_text(json.dumps(metrics or {}, indent=2) + "\n")
+    return folder
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        raise CheckpointError(f"missing checkpoint file: {path}")
+    try:
+        data = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CheckpointError(f"corrupt JSON in {path}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise CheckpointError(f"{path} should hold a JSON object")
+    return data
+
+
+def load_checkpoint(folder: str | Path, device: str | torch.device = "cpu") -> tuple[torch.nn.Module, dict, dict]:
+    """Rebuild the model from config.json, load its safetensors weights; returns (model.eval(), config, metrics)."""
+    folder = Path(folder)
+    config = read_json(folder / CONFIG_FILE)
+    for key in ("family", "config"):
+        if key not in config:
+            raise CheckpointError(f"{folder / CONFIG_FILE} has no {key!r} entry")
+    try:
+        model = build_model(config["family"], config["config"])
+    except (TypeError, ValueError) as exc:
+        raise CheckpointError(f"{folder / CONFIG_FILE} does not describe a model: {exc}") from exc
+    weights_path = folder / WEIGHTS_FILE
+    if not weights_path.exists():
+        raise CheckpointError(f"missing checkpoint file: {weights_path}")
+    try:
+        state = load_file(str(weights_path), device=str(device))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise CheckpointError(f"corrupt weights file {weights_path}: {exc}") from exc
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        raise CheckpointError(f"{weights_path} does not match {folder / CONFIG_FILE}: {exc}") from exc
+    metrics_path = folder / METRICS_FILE
+    metrics = read_json(metrics_path) if metrics_path.exists() else {}
+    return model.to(device).eval(), config, metrics
+
+
+def list_checkpoints(root: str | Path) -> list[Path]:
+    """Checkpoint folders under `root` (those holding a config.json), sorted by name."""
+    root = Path(root)
+    return sorted(p.parent for p in root.glob(f"*/{CONFIG_FILE}")) if root.is_dir() else []

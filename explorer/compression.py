@@ -1,0 +1,109 @@
+"""Latent size and compression ratio: pure arithmetic, plus the published VAEs of the field as presets.
+
+ratio = (H * W * C_image) / ((H / f) * (W / f) * c)   e.g. 512x512x3 -> 64x64x4: 786,432 / 16,384 = 48x.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+MAX_SIDE = 16384
+MAX_CHANNELS = 4096
+
+
+@dataclass(frozen=True)
+class CompressionResult:
+    pixel_shape: list[int]  # [C, H, W]
+    pixel_dims: int
+    latent_shape: list[int]  # [c, H/f, W/f]
+    latent_dims: int
+    ratio: float
+    bytes_fp32: int
+    bytes_fp16: int
+    pixel_bytes_uint8: int
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _check_int(name: str, value, low: int, high: int) -> int:
+    if value is None or isinstance(value, bool):
+        raise ValueError(f"{name} must be a whole number, got {value!r}")
+    try:
+        as_float = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a whole number, got {value!r}") from None
+    if as_float != as_float or as_float in (float("inf"), float("-inf")) or not as_float.is_integer():
+        raise ValueError(f"{name} must be a whole number, got {value!r}")
+    number = int(as_float)
+    if not low <= number <= high:
+        raise ValueError(f"{name} must be between {low} and {high}, got {number}")
+    return number
+
+
+def compression(height, width, image_channels=3, factor=8, latent_channels=4) -> CompressionResult:
+    """Latent size of an (image_channels, height, width) image under a VAE with downsampling `factor`
+    and `latent_channels`. Raises ValueError with a readable message for impossible settings."""
+    height = _check_int("height", height, 1, MAX_SIDE)
+    width = _check_int("width", width, 1, MAX_SIDE)
+    image_channels = _check_int("image channels", image_channels, 1, 64)
+    factor = _check_int("downsampling factor f", factor, 1, 512)
+    latent_channels = _check_int("latent channels c", latent_channels, 1, MAX_CHANNELS)
+    for side_name, side in (("height", height), ("width", width)):
+        if side % factor:
+            lower, upper = side - side % factor, side - side % factor + factor
+            hint = f"{lower} or {upper}" if lower else f"{upper}"
+            raise ValueError(f"{side_name} {side} is not divisible by f={factor}; try {hint}")
+    pixel_dims = height * width * image_channels
+    latent_shape = [latent_channels, height // factor, width // factor]
+    latent_dims = latent_shape[0] * latent_shape[1] * latent_shape[2]
+    return CompressionResult(
+        pixel_shape=[image_channels, height, width], pixel_dims=pixel_dims,
+        latent_shape=latent_shape, latent_dims=latent_dims, ratio=pixel_dims / latent_dims,
+        bytes_fp32=4 * latent_dims, bytes_fp16=2 * latent_dims, pixel_bytes_uint8=pixel_dims)
+
+
+@dataclass(frozen=True)
+class VAEPreset:
+    name: str
+    factor: int
+    latent_channels: int
+    source: str
+    psnr: float | None = None
+    ssim: float | None = None
+    rfid: float | None = None
+    scale_factor: float | None = None
+    note: str = ""
+
+
+# Published figures (see README "Reference figures" for the sources).
+PUBLISHED_VAES: tuple[VAEPreset, ...] = (
+    VAEPreset("Chapter VAE (f8, c4)", 8, 4, "the chapter", note="512x512x3 -> 64x64x4 = 48x"),
+    VAEPreset("SD 1.x / 2.x VAE (original)", 8, 4, "SD VAE card, COCO 256^2", 23.4, 0.69, 4.99, 0.18215),
+    VAEPreset("SD VAE ft-MSE", 8, 4, "SD VAE card, COCO 256^2", 24.5, 0.71, 4.70, 0.18215),
+    VAEPreset("SDXL VAE", 8, 4, "SDXL VAE card, COCO 256^2", 24.7, 0.73, 4.42, 0.13025),
+    VAEPreset("SD3 VAE (16 ch)", 8, 16, "SD3 paper Table 3", 28.62, None, None, 1.5305, "shift 0.0609"),
+    VAEPreset("FLUX VAE (16 ch)", 8, 16, "FLUX.1 config", None, None, None, 0.3611, "shift 0.1159"),
+    VAEPreset("SD3 paper, 8 ch", 8, 8, "SD3 paper Table 3", 26.40),
+    VAEPreset("SD3 paper, 4 ch", 8, 4, "SD3 paper Table 3", 25.12),
+    VAEPreset("LDM KL-f4 (c3)", 4, 3, "LDM paper Table 8, ImageNet val", 27.53, 0.82, 0.27),
+    VAEPreset("LDM KL-f8 (c4)", 8, 4, "LDM paper Table 8, ImageNet val", 24.19, 0.69, 0.90),
+    VAEPreset("LDM KL-f16 (c16)", 16, 16, "LDM paper Table 8, ImageNet val", 24.08, 0.68, 0.87),
+    VAEPreset("LDM KL-f16 (c8)", 16, 8, "LDM paper Table 8, ImageNet val", 21.94, 0.59, 2.63),
+    VAEPreset("LDM KL-f32 (c64)", 32, 64, "LDM paper Table 8, ImageNet val", 22.27, 0.61, 2.04),
+    VAEPreset("LDM KL-f32 (c16)", 32, 16, "LDM paper Table 8, ImageNet val", 20.38, 0.53, 7.3),
+    VAEPreset("TAESD (tiny SD VAE, ~2.4M params)", 8, 4, "madebyollin/taesd"),
+)
+
+COMMON_RESOLUTIONS = (256, 384, 512, 768, 1024)
+
+
+def resolution_table(factor: int, latent_channels: int, image_channels: int = 3,
+                     resolutions=COMMON_RESOLUTIONS) -> list[dict]:
+    """One row per square resolution: latent shape, dims, ratio, fp16 bytes."""
+    rows = []
+    for side in resolutions:
+        result = compression(side, side, image_channels, factor, latent_channels)
+        rows.append({"resolution": f"{side}x{side}", "latent_shape": "x".join(map(str, result.latent_shape)),
+                     "pixel_dims": result.pixel_dims, "latent_dims": result.latent_dims,
+                     "ratio": round(result.ratio, 2), "latent_kib_fp16": result.bytes_fp16 / 1024})
+    return rows

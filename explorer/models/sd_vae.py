@@ -1,0 +1,107 @@
+"""A Stable-Diffusion-style KL autoencoder, scaled down: residual blocks with GroupNorm and SiLU,
+stride-2 downsampling, nearest-neighbour upsampling, optional self-attention in the middle, and a
+diagonal Gaussian posterior. `scale_factor` standardises latents for diffusion (SD 1.x: 0.18215);
+here it is measured from the training latents (1 / std), as the SD authors did.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from .posterior import VAEBase
+
+
+@dataclass
+class SDVAEConfig:
+    image_channels: int = 1
+    latent_channels: int = 4
+    base_channels: int = 32
+    channel_mults: list[int] = field(default_factory=lambda: [1, 2, 2])  # f = 2 ** (levels - 1)
+    num_res_blocks: int = 1
+    norm_groups: int = 8
+    mid_attention: bool = True
+    recon_loss: str = "mse"
+    kl_weight: float = 1e-6
+    scale_factor: float = 1.0
+    shift_factor: float = 0.0
+
+
+class ResBlock(nn.Module):
+    def __init__(self, c_in: int, c_out: int, groups: int):
+        super().__init__()
+        self.block = nn.Sequential(
+            nn.GroupNorm(groups, c_in), nn.SiLU(), nn.Conv2d(c_in, c_out, 3, padding=1),
+            nn.GroupNorm(groups, c_out), nn.SiLU(), nn.Conv2d(c_out, c_out, 3, padding=1),
+        )
+        self.skip = nn.Conv2d(c_in, c_out, 1) if c_in != c_out else nn.Identity()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.skip(x) + self.block(x)
+
+
+class SelfAttention(nn.Module):
+    """Single-head attention over spatial positions, as in the SD VAE's mid block."""
+
+    def __init__(self, channels: int, groups: int):
+        super().__init__()
+        self.norm = nn.GroupNorm(groups, channels)
+        self.qkv = nn.Conv2d(channels, 3 * channels, 1)
+        self.out = nn.Conv2d(channels, channels, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, c, h, w = x.shape
+        q, k, v = self.qkv(self.norm(x)).reshape(b, 3, c, h * w).unbind(1)
+        attended = nn.functional.scaled_dot_product_attention(
+            q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2))
+        return x + self.out(attended.transpose(1, 2).reshape(b, c, h, w))
+
+
+def _mid_block(channels: int, groups: int, attention: bool) -> nn.Sequential:
+    layers: list[nn.Module] = [ResBlock(channels, channels, groups)]
+    if attention:
+        layers.append(SelfAttention(channels, groups))
+    layers.append(ResBlock(channels, channels, groups))
+    return nn.Sequential(*layers)
+
+
+class SDVAE(VAEBase):
+    def __init__(self, config: SDVAEConfig):
+        super().__init__()
+        self.config = config
+        self.recon_loss = config.recon_loss
+        self.downsampling_factor = 2 ** (len(config.channel_mults) - 1)
+        g = config.norm_groups
+        widths = [config.base_channels * m for m in config.channel_mults]
+
+        enc: list[nn.Module] = [nn.Conv2d(config.image_channels, widths[0], 3, padding=1)]
+        c = widths[0]
+        for level, width in enumerate(widths):
+            for _ in range(config.num_res_blocks):
+                enc.append(ResBlock(c, width, g))
+                c = width
+            if level < len(widths) - 1:
+                enc.append(nn.Conv2d(c, c, 3, stride=2, padding=1))
+        enc += [_mid_block(c, g, config.mid_attention), nn.GroupNorm(g, c), nn.SiLU(),
+                nn.Conv2d(c, 2 * config.latent_channels, 3, padding=1),
+                nn.Conv2d(2 * config.latent_channels, 2 * config.latent_channels, 1)]
+        self.encoder = nn.Sequential(*enc)
+
+        dec: list[nn.Module] = [nn.Conv2d(config.latent_channels, config.latent_channels, 1),
+                                nn.Conv2d(config.latent_channels, c, 3, padding=1),
+                                _mid_block(c, g, config.mid_attention)]
+        for level, width in reversed(list(enumerate(widths))):
+            for _ in range(config.num_res_blocks + 1):
+                dec.append(ResBlock(c, width, g))
+                c = width
+            if level > 0:
+                dec += [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(c, c, 3, padding=1)]
+        dec += [nn.GroupNorm(g, c), nn.SiLU(), nn.Conv2d(c, config.image_channels, 3, padding=1)]
+        self.decoder = nn.Sequential(*dec)
+
+    def _encode_params(self, x_net: torch.Tensor) -> torch.Tensor:
+        return self.encoder(x_net)
+
+    def decode_raw(self, z: torch.Tensor) -> torch.Tensor:
+        return self.decoder(z)
