@@ -99,9 +99,11 @@ COMMON_RESOLUTIONS = (256, 384, 512, 768, 1024)
 
 def resolution_table(factor: int, latent_channels: int, image_channels: int = 3,
                      resolutions=COMMON_RESOLUTIONS) -> list[dict]:
-    """One row per square resolution: latent shape, dims, ratio, fp16 bytes."""
+    """One row per square resolution divisible by `factor`: latent shape, dims, ratio, fp16 bytes."""
     rows = []
     for side in resolutions:
+        if side % factor:
+            continue
         result = compression(side, side, image_channels, factor, latent_channels)
         rows.append({"resolution": f"{side}x{side}", "latent_shape": "x".join(map(str, result.latent_shape)),
                      "pixel_dims": result.pixel_dims, "latent_dims": result.latent_dims,

@@ -1,0 +1,90 @@
+"""Shared fixtures: tiny random-init checkpoints for unit tests, the shipped checkpoints for end-to-end
+tests, and one real app server per test session (gradio_client talks to it over HTTP)."""
+from __future__ import annotations
+
+import os
+import socket
+import tempfile
+from pathlib import Path
+
+import pytest
+import torch
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("GRADIO_TEMP_DIR", tempfile.mkdtemp(prefix="explorer-gradio-"))
+torch.set_num_threads(max(1, min(2, torch.get_num_threads())))
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED = ROOT / "checkpoints"
+
+TINY_MODELS = {
+    "tiny-sd-mnist": ("sd_vae", "vae", "mnist", {"image_channels": 1, "latent_channels": 4, "base_channels": 8,
+                                                 "channel_mults": [1, 2, 2], "norm_groups": 4}, {}),
+    "tiny-chapter": ("chapter_vae", "vae", "mnist", {"image_channels": 1, "latent_channels": 4}, {"pad_to": 32}),
+    "tiny-2d": ("mlp_vae", "vae", "mnist", {"latent_dim": 2, "hidden": [32]}, {}),
+    "tiny-photos": ("sd_vae", "vae", "photos", {"image_channels": 3, "latent_channels": 4, "base_channels": 8,
+                                                "channel_mults": [1, 1, 1, 1], "norm_groups": 4,
+                                                "mid_attention": False}, {}),
+    "tiny-classifier": ("classifier", "classifier", "mnist", {"width": 4}, {}),
+}
+
+
+def make_tiny_checkpoints(folder: Path) -> Path:
+    """Random-init tiny models saved as real checkpoints (never presented as trained: metrics say so)."""
+    from explorer.checkpoint import save_checkpoint
+    from explorer.models import build_model
+
+    torch.manual_seed(0)
+    for name, (family, kind, dataset, config, extra) in TINY_MODELS.items():
+        model = build_model(family, config)
+        save_checkpoint(folder / name, model, name=name, family=family, kind=kind, dataset=dataset,
+                        metrics={"untrained": True, "params": sum(p.numel() for p in model.parameters())},
+                        description="random-init test model", **extra)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint_dir(tmp_path_factory) -> Path:
+    return make_tiny_checkpoints(tmp_path_factory.mktemp("tiny-checkpoints"))
+
+
+@pytest.fixture(scope="session")
+def tiny_service(tiny_checkpoint_dir):
+    from explorer.service import ModelService
+
+    return ModelService(tiny_checkpoint_dir, device="cpu")
+
+
+@pytest.fixture(scope="session")
+def shipped_service():
+    from explorer.service import ModelService
+
+    service = ModelService(SHIPPED, device="cpu")
+    if not service.names():
+        pytest.fail(f"no checkpoints in {SHIPPED}: the shipped models must be committed")
+    return service
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def app_server(shipped_service):
+    """The real app (all tabs, shipped checkpoints) on a free port; yields (url, gradio_client.Client)."""
+    from gradio_client import Client
+
+    from explorer.ui.app import build_demo, launch_kwargs
+
+    demo = build_demo(shipped_service)
+    demo.queue(default_concurrency_limit=4, max_size=64)
+    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, server_name="127.0.0.1",
+                            server_port=free_port(), **launch_kwargs())
+    client = Client(url, verbose=False)
+    try:
+        yield url, client
+    finally:
+        client.close()
+        demo.close()
