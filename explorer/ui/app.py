@@ -41,6 +41,12 @@ def build_demo(service, tabs: dict | None = None) -> gr.Blocks:
                     else:
                         builder(service)
         gr.api(models, api_name="models")
+
+        def ping() -> str:
+            """Runs no model: the transport floor that benchmarks compare every endpoint against."""
+            return "ok"
+
+        gr.api(ping, api_name="ping")
     return demo
 
 
