@@ -1,0 +1,372 @@
+"""Turn anything a user may drop in (a file path, bytes, a PIL image, a numpy array, a sketchpad value)
+into a clean float array, and prepare it the way a model expects it.
+
+Owns: safe decoding (size caps checked before pixels are decoded, decompression bombs, corrupt or
+non-image files, a whitelist of decoders), every Pillow mode (RGBA, LA, greyscale, palette, 1-bit,
+16-bit, 32-bit, float, CMYK, YCbCr, LAB, HSV), EXIF orientation; then the two preparations the
+Reconstruction tab needs:
+
+- `to_digit`: MNIST's own recipe (LeCun et al.): white ink on black, the ink's bounding box scaled to
+  fit a 20x20 box (aspect kept, anti-aliased), pasted into 28x28 with its centre of mass at the centre.
+- `fit_photo`: long side capped (default 512, for CPU time), then each side centre-cropped or resized
+  to a multiple of the VAE's downsampling factor f; the returned note says which.
+
+Every problem raises `ImageInputError` (a ValueError) with a message meant for the user.
+"""
+from __future__ import annotations
+
+import io
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+MAX_FILE_BYTES = 10 * 1024 * 1024  # same cap as the app's upload limit
+MAX_PIXELS = 40_000_000  # checked from the header, before any pixel is decoded
+MAX_SIDE = 12_000
+MIN_SIDE = 8
+MAX_ASPECT = 20.0
+PHOTO_MAX_SIDE = 512  # photos are shrunk to this long side: a 512x512 VAE pass is ~1 s on 2 CPU cores
+DIGIT_SIZE, DIGIT_BOX = 28, 20
+# Decoders Pillow may use. Leaves out EPS (runs Ghostscript), PDF, and other rarely seen formats.
+# (Phones' multi-picture JPEGs, MPO, are opened by the JPEG decoder.)
+ALLOWED_FORMATS = ("PNG", "JPEG", "GIF", "BMP", "DIB", "TIFF", "WEBP", "PPM", "TGA", "ICO")
+
+
+class ImageInputError(ValueError):
+    """The input cannot be used; the message says why in words a user understands."""
+
+
+@dataclass(frozen=True)
+class CleanImage:
+    """A decoded image: rgb (H, W, 3) float32 in [0, 1], alpha (H, W) float32 in [0, 1] or None when
+    fully opaque, whether the source had colour, and what was done to get here (for the UI)."""
+
+    rgb: np.ndarray
+    alpha: np.ndarray | None = None
+    colour: bool = True
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) in pixels."""
+        return self.rgb.shape[1], self.rgb.shape[0]
+
+
+# ---- decoding ------------------------------------------------------------------------------------------
+def _check_dimensions(width: int, height: int) -> None:
+    if width <= 0 or height <= 0:
+        raise ImageInputError(f"the image has no pixels ({width}x{height})")
+    if width * height > MAX_PIXELS or max(width, height) > MAX_SIDE:
+        raise ImageInputError(
+            f"the image is {width}x{height} pixels ({width * height / 1e6:.0f} megapixels); the limit is "
+            f"{MAX_PIXELS / 1e6:.0f} megapixels and {MAX_SIDE} pixels a side (it may be a decompression bomb)")
+    if min(width, height) < MIN_SIDE:
+        raise ImageInputError(f"the image is {width}x{height} pixels; it needs at least {MIN_SIDE} pixels a side")
+    if max(width, height) / min(width, height) > MAX_ASPECT:
+        raise ImageInputError(f"the image is {width}x{height} pixels: an aspect ratio over {MAX_ASPECT:.0f}:1 "
+                              "is not a photo or a digit")
+
+
+def _open(data: bytes) -> Image.Image:
+    """Open (header only), check the size, then decode the first frame. Raises ImageInputError."""
+    if len(data) == 0:
+        raise ImageInputError("the file is empty")
+    if len(data) > MAX_FILE_BYTES:
+        raise ImageInputError(f"the file is {len(data) / 2**20:.1f} MB; the limit is {MAX_FILE_BYTES / 2**20:.0f} MB")
+    try:
+        Image.init()
+        image = Image.open(io.BytesIO(data), formats=[f for f in ALLOWED_FORMATS if f in Image.OPEN])
+    except Image.DecompressionBombError as exc:
+        raise ImageInputError(f"rejected as a decompression bomb: {exc}") from None
+    except UnidentifiedImageError:
+        raise ImageInputError("this is not an image file this app can read "
+                              f"(supported: {', '.join(f.lower() for f in ALLOWED_FORMATS)})") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ImageInputError(f"the image file is corrupt or unreadable ({exc})") from None
+    _check_dimensions(*image.size)
+    try:
+        image.seek(0)
+        image.load()
+    except Image.DecompressionBombError as exc:
+        raise ImageInputError(f"rejected as a decompression bomb: {exc}") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise ImageInputError(f"the image file is corrupt or truncated ({exc})") from None
+    return image
+
+
+def _exif_upright(image: Image.Image, notes: list[str]) -> Image.Image:
+    try:
+        orientation = image.getexif().get(0x0112, 1)
+    except Exception:  # noqa: BLE001 - a broken EXIF block must not stop the image
+        notes.append("unreadable EXIF data ignored")
+        return image
+    if orientation in (None, 1):
+        return image
+    try:
+        upright = ImageOps.exif_transpose(image)
+    except Exception:  # noqa: BLE001
+        notes.append(f"EXIF orientation {orientation} could not be applied; used as stored")
+        return image
+    notes.append(f"rotated upright from EXIF orientation {orientation}")
+    return upright if upright is not None else image
+
+
+def _pil_to_arrays(image: Image.Image, notes: list[str]) -> tuple[np.ndarray, np.ndarray | None, bool]:
+    """Any Pillow mode -> (rgb (H, W, 3) float32, alpha (H, W) or None, colour?)."""
+    mode = image.mode
+    if mode.startswith("I;16") or mode in ("I", "F"):
+        values = np.asarray(image, dtype=np.float64)
+        if mode.startswith("I;16"):
+            scale = 65535.0
+            notes.append("16-bit image scaled to [0, 1]")
+        elif mode == "I":
+            peak = float(values.max()) if values.size else 0.0
+            scale = 255.0 if peak <= 255 else (65535.0 if peak <= 65535 else peak)
+            notes.append(f"integer image scaled by 1/{scale:.0f}")
+        else:
+            peak = float(np.nanmax(values)) if values.size else 0.0
+            scale = 1.0 if peak <= 1.0 else peak
+            values = np.nan_to_num(values)
+            notes.append("floating-point image" + (f" scaled by 1/{scale:.3g}" if scale != 1.0 else ""))
+        grey = np.clip(values / scale, 0.0, 1.0).astype(np.float32)
+        return np.repeat(grey[..., None], 3, axis=2), None, False
+    if mode == "P":
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+        notes.append("palette image expanded")
+    elif mode == "CMYK":
+        image = image.convert("RGB")
+        notes.append("CMYK converted to RGB")
+    elif mode in ("YCbCr", "LAB", "HSV", "RGBX"):
+        image = image.convert("RGB")
+        notes.append(f"{mode} converted to RGB")
+    elif mode == "1":
+        image = image.convert("L")
+    elif mode in ("LA", "La", "PA", "RGBa"):
+        image = image.convert("RGBA")
+    elif mode not in ("L", "RGB", "RGBA"):
+        try:
+            image = image.convert("RGBA")
+        except ValueError as exc:
+            raise ImageInputError(f"unsupported image mode {mode!r} ({exc})") from None
+    pixels = np.asarray(image, dtype=np.float32) / 255.0
+    if pixels.ndim == 2:
+        return np.repeat(pixels[..., None], 3, axis=2), None, False
+    rgb, alpha = pixels[..., :3], (pixels[..., 3] if pixels.shape[2] == 4 else None)
+    if alpha is not None and float(alpha.min()) >= 1.0:
+        alpha = None
+    colour = not (np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 1], rgb[..., 2]))
+    return np.ascontiguousarray(rgb), alpha, colour
+
+
+def _array_to_clean(array: np.ndarray) -> CleanImage:
+    """A numpy image (H, W), (H, W, 1|3|4); uint8, uint16, bool or float in [0, 1]."""
+    array = np.asarray(array)
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[..., 0]
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
+        raise ImageInputError(f"an image array must be (H, W), (H, W, 3) or (H, W, 4), not {array.shape}")
+    _check_dimensions(array.shape[1], array.shape[0])
+    if array.dtype == np.uint8:
+        values = array.astype(np.float32) / 255.0
+    elif array.dtype == np.uint16:
+        values = array.astype(np.float32) / 65535.0
+    elif array.dtype == bool or np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer):
+        values = np.nan_to_num(array.astype(np.float32))
+        if values.size and values.max() > 1.0:
+            values = values / 255.0 if values.max() <= 255 else values / values.max()
+    else:
+        raise ImageInputError(f"unsupported array type {array.dtype}")
+    values = np.clip(values, 0.0, 1.0)
+    if values.ndim == 2:
+        return CleanImage(np.repeat(values[..., None], 3, axis=2), None, False)
+    rgb, alpha = values[..., :3], (values[..., 3] if values.shape[2] == 4 else None)
+    if alpha is not None and float(alpha.min()) >= 1.0:
+        alpha = None
+    colour = not (np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 1], rgb[..., 2]))
+    return CleanImage(np.ascontiguousarray(rgb), None if alpha is None else np.ascontiguousarray(alpha), colour)
+
+
+def load_image(source: Any) -> CleanImage:
+    """Decode `source` into a CleanImage.
+
+    `source`: a path (str or PathLike), bytes, a PIL image, a numpy array, or a dict from gr.ImageEditor /
+    gr.Sketchpad ({"composite": ...}) or a FileData-like dict ({"path": ...}). Raises ImageInputError.
+    """
+    if source is None:
+        raise ImageInputError("no image was given")
+    if isinstance(source, dict):
+        if source.get("composite") is not None:
+            return load_image(source["composite"])
+        if source.get("path"):
+            return load_image(source["path"])
+        raise ImageInputError("the drawing is empty")
+    if isinstance(source, np.ndarray):
+        return _array_to_clean(source)
+    notes: list[str] = []
+    if isinstance(source, Image.Image):
+        _check_dimensions(*source.size)
+        image = source
+    else:
+        if isinstance(source, (bytes, bytearray)):
+            data = bytes(source)
+        elif isinstance(source, (str, os.PathLike)):
+            path = os.fspath(source)
+            if not os.path.isfile(path):
+                raise ImageInputError("the uploaded file could not be found")
+            size = os.path.getsize(path)
+            if size > MAX_FILE_BYTES:
+                raise ImageInputError(f"the file is {size / 2**20:.1f} MB; the limit is {MAX_FILE_BYTES / 2**20:.0f} MB")
+            with open(path, "rb") as fh:
+                data = fh.read()
+        else:
+            raise ImageInputError(f"cannot read an image from a {type(source).__name__}")
+        image = _open(data)
+        if getattr(image, "n_frames", 1) > 1:
+            notes.append(f"first of {image.n_frames} frames used")
+    image = _exif_upright(image, notes)
+    rgb, alpha, colour = _pil_to_arrays(image, notes)
+    if alpha is not None:
+        notes.append("transparency found")
+    return CleanImage(rgb, alpha, colour, tuple(notes))
+
+
+# ---- resampling helpers --------------------------------------------------------------------------------
+def _resize(array: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Resize a float (H, W) or (H, W, C) array with Lanczos (area-like when shrinking), kept in [0, 1]."""
+    if array.shape[1] == width and array.shape[0] == height:
+        return array.astype(np.float32, copy=True)
+    channels = [array] if array.ndim == 2 else [array[..., i] for i in range(array.shape[2])]
+    out = [np.asarray(Image.fromarray(np.ascontiguousarray(c, dtype=np.float32))
+                      .resize((width, height), Image.Resampling.LANCZOS)) for c in channels]
+    result = out[0] if array.ndim == 2 else np.stack(out, axis=2)
+    return np.clip(result, 0.0, 1.0).astype(np.float32)
+
+
+def composite(clean: CleanImage, background: float) -> np.ndarray:
+    """rgb with transparency flattened onto a grey level `background` in [0, 1] -> (H, W, 3) float32."""
+    if clean.alpha is None:
+        return clean.rgb
+    a = clean.alpha[..., None]
+    return (clean.rgb * a + background * (1.0 - a)).astype(np.float32)
+
+
+def luminance(rgb: np.ndarray) -> np.ndarray:
+    """ITU-R BT.601 luma (what Pillow's "L" uses): (H, W, 3) -> (H, W)."""
+    return (rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114).astype(np.float32)
+
+
+# ---- digits --------------------------------------------------------------------------------------------
+def ink(clean: CleanImage) -> tuple[np.ndarray, str]:
+    """Ink intensity (H, W) in [0, 1] (1 = stroke, 0 = background), whatever the polarity of the source:
+    dark-on-light is inverted, a grey background is subtracted. Returns (ink, note)."""
+    if clean.alpha is not None:
+        # Transparent background (a sketchpad): flatten onto the opposite of the strokes' own shade.
+        weight = clean.alpha
+        if float(weight.sum()) <= 1e-6:
+            raise ImageInputError("the image is fully transparent: nothing is drawn")
+        stroke_shade = float((luminance(clean.rgb) * weight).sum() / weight.sum())
+        rgb = composite(clean, 1.0 if stroke_shade < 0.5 else 0.0)
+    else:
+        rgb = clean.rgb
+    grey = luminance(rgb)
+    h, w = grey.shape
+    margin = max(1, min(h, w) // 20)
+    border = np.concatenate([grey[:margin].ravel(), grey[-margin:].ravel(),
+                             grey[:, :margin].ravel(), grey[:, -margin:].ravel()])
+    background = float(np.median(border))
+    inverted = background > 0.5
+    values = 1.0 - grey if inverted else grey
+    values = np.clip(values - (1.0 - background if inverted else background), 0.0, 1.0)
+    peak = float(values.max())
+    if peak < 0.1:
+        raise ImageInputError("no digit found: the image is blank or has almost no contrast")
+    note = "dark ink on a light background, inverted to MNIST's white on black" if inverted else "light ink on dark"
+    return (values / peak).astype(np.float32), note
+
+
+def centre_digit(ink_image: np.ndarray, size: int = DIGIT_SIZE, box: int = DIGIT_BOX) -> np.ndarray:
+    """MNIST's normalisation: crop to the ink, scale the longer side to `box` (aspect kept), paste into
+    `size` x `size` so the centre of mass sits at the centre. (H, W) -> (size, size) float32."""
+    mask = ink_image > 0.05 * float(ink_image.max())
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if rows.size == 0:
+        raise ImageInputError("no digit found: the image is blank")
+    crop = ink_image[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1]
+    h, w = crop.shape
+    scale = box / max(h, w)
+    new_h, new_w = max(1, round(h * scale)), max(1, round(w * scale))
+    small = _resize(crop, new_w, new_h)
+    if small.max() > 0:
+        small = small / small.max()
+    total = float(small.sum())
+    ys, xs = np.indices(small.shape)
+    com_y = float((ys * small).sum() / total) if total > 0 else new_h / 2
+    com_x = float((xs * small).sum() / total) if total > 0 else new_w / 2
+    # Place the centre of mass at the centre of the field, keeping the whole digit inside it.
+    top = int(np.clip(round(size / 2 - 0.5 - com_y), 0, size - new_h))
+    left = int(np.clip(round(size / 2 - 0.5 - com_x), 0, size - new_w))
+    out = np.zeros((size, size), np.float32)
+    out[top: top + new_h, left: left + new_w] = small
+    return out
+
+
+def to_digit(clean: CleanImage) -> tuple[np.ndarray, str]:
+    """Any image -> an MNIST-style digit (28, 28) float32 in [0, 1] and a note of what was done.
+
+    A 28x28 image is MNIST's own format and is only polarity-fixed (not re-centred), so a digit saved
+    from the data set comes back exactly; anything else is centred and scaled like MNIST."""
+    values, polarity = ink(clean)
+    colour = "colour converted to grey; " if clean.colour else ""
+    if values.shape == (DIGIT_SIZE, DIGIT_SIZE):
+        if not clean.colour and clean.alpha is None and polarity == "light ink on dark":
+            values = luminance(clean.rgb)  # already an MNIST digit: keep its exact pixels
+        return values, f"28x28 input used as is ({colour}{polarity})"
+    digit = centre_digit(values)
+    width, height = clean.size
+    return digit, (f"{width}x{height} -> 28x28 like MNIST: {colour}{polarity}; ink cropped, scaled into a "
+                   f"20x20 box, centred by its centre of mass")
+
+
+# ---- photos --------------------------------------------------------------------------------------------
+def fit_photo(clean: CleanImage, factor: int, max_side: int = PHOTO_MAX_SIDE,
+              mode: str = "crop") -> tuple[np.ndarray, str]:
+    """A photo for a VAE with downsampling `factor` -> ((H, W, 3) float32, note).
+
+    The long side is first shrunk to `max_side` (never enlarged); then `mode` "crop" centre-crops each
+    side down to a multiple of `factor`, "resize" rescales each side to the nearest multiple."""
+    if mode not in ("crop", "resize"):
+        raise ImageInputError(f"fit must be 'crop' or 'resize', not {mode!r}")
+    factor = int(factor)
+    rgb = composite(clean, 1.0)
+    notes = ["transparency flattened onto white"] if clean.alpha is not None else []
+    if not clean.colour:
+        notes.append("greyscale repeated into R, G, B")
+    height, width = rgb.shape[:2]
+    if max(height, width) > max_side:
+        scale = max_side / max(height, width)
+        new_w, new_h = max(1, round(width * scale)), max(1, round(height * scale))
+        rgb = _resize(rgb, new_w, new_h)
+        notes.append(f"resized {width}x{height} -> {new_w}x{new_h} (long side capped at {max_side} px for CPU time)")
+        height, width = new_h, new_w
+    if mode == "crop":
+        new_h, new_w = height - height % factor, width - width % factor
+        if min(new_h, new_w) < factor:
+            raise ImageInputError(f"the image is {width}x{height} px after resizing; each side must be at least "
+                                  f"f={factor} px")
+        if (new_h, new_w) != (height, width):
+            top, left = (height - new_h) // 2, (width - new_w) // 2
+            rgb = rgb[top: top + new_h, left: left + new_w]
+            notes.append(f"centre-cropped {width}x{height} -> {new_w}x{new_h} (multiple of f={factor})")
+    else:
+        new_h = max(factor, int(round(height / factor)) * factor)
+        new_w = max(factor, int(round(width / factor)) * factor)
+        if (new_h, new_w) != (height, width):
+            rgb = _resize(rgb, new_w, new_h)
+            notes.append(f"resized {width}x{height} -> {new_w}x{new_h} (multiple of f={factor}; aspect changes "
+                         "slightly)")
+    if not notes or all("greyscale" in n or "transparency" in n for n in notes):
+        notes.append(f"{rgb.shape[1]}x{rgb.shape[0]} used as is (already a multiple of f={factor})")
+    return np.ascontiguousarray(rgb, dtype=np.float32), "; ".join(notes)
