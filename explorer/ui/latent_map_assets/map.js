@@ -1,0 +1,159 @@
+// Latent map (js_on_load of a gr.HTML). Draws props.value with plotly.js served by this app (no CDN),
+// shows the hovered digit from one sprite image, and sends trigger('point_click', {index}) to Python.
+// The current position on the A->B path (or on the 2-D plane) is an HTML overlay moved by the players'
+// window events, so dragging a slider never redraws the plot and never calls the server.
+const plot = element.querySelector('.lsx-map-plot');
+const tip = element.querySelector('.lsx-map-tip');
+const cursor = element.querySelector('.lsx-map-cursor');
+const planeDot = element.querySelector('.lsx-map-plane');
+const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd',
+                '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
+window.__lsxPos = window.__lsxPos || {};
+let cursorXY = null;
+let planeXY = null;
+
+function loadPlotly() {
+  if (window.Plotly) return Promise.resolve();
+  if (!window.__lsxPlotly) {
+    window.__lsxPlotly = new Promise((resolve, reject) => {
+      const root = (window.gradio_config && window.gradio_config.root) || '';
+      const s = document.createElement('script');
+      s.src = root + '/gradio_api/file=' + props.plotly_path;
+      s.onload = resolve;
+      s.onerror = () => reject(new Error('could not load plotly.js from ' + s.src));
+      document.head.appendChild(s);
+    });
+  }
+  return window.__lsxPlotly;
+}
+
+function figure(v) {
+  const data = [];
+  const pts = v.points;
+  for (let d = 0; d < 10; d++) {
+    const x = [], y = [], idx = [];
+    for (let i = 0; i < pts.label.length; i++) {
+      if (pts.label[i] === d) { x.push(pts.x[i]); y.push(pts.y[i]); idx.push(i); }
+    }
+    data.push({type: 'scatter', mode: 'markers', name: String(d), x, y, customdata: idx,
+               marker: {size: 6, color: COLORS[d], opacity: 0.85, line: {width: 0}}, hoverinfo: 'none'});
+  }
+  if (v.path) {
+    data.push({type: 'scatter', mode: 'lines+markers', name: v.labels.path, x: v.path.x, y: v.path.y,
+               line: {color: '#222', width: 2}, marker: {size: 4, color: '#222'}, hoverinfo: 'skip'});
+  }
+  for (const [which, symbol] of [['a', 'circle'], ['b', 'square']]) {
+    const i = v[which];
+    if (i === null || i === undefined) continue;
+    data.push({type: 'scatter', mode: 'markers+text', name: which.toUpperCase(), x: [pts.x[i]], y: [pts.y[i]],
+               customdata: [i], text: [which.toUpperCase()], textposition: 'top center',
+               textfont: {size: 16, color: '#000'}, hoverinfo: 'none',
+               marker: {size: 16, symbol, color: COLORS[pts.label[i]], line: {width: 3, color: '#000'}}});
+  }
+  const layout = {
+    margin: {l: 45, r: 10, t: 30, b: 40}, height: 520, hovermode: 'closest', dragmode: 'pan',
+    title: {text: v.title, font: {size: 14}}, uirevision: v.model + '|' + v.projection,
+    xaxis: {title: {text: v.axis[0]}, zeroline: false},
+    yaxis: {title: {text: v.axis[1]}, zeroline: false, scaleanchor: 'x', scaleratio: 1},
+    legend: {title: {text: v.labels.digit}, itemclick: 'toggle'}, images: [],
+  };
+  if (v.grid) {
+    layout.images.push({source: v.grid.src, xref: 'x', yref: 'y', x: v.grid.x0, y: v.grid.y1,
+                        sizex: v.grid.x1 - v.grid.x0, sizey: v.grid.y1 - v.grid.y0, sizing: 'stretch',
+                        layer: 'below', opacity: 0.6});
+  }
+  return {data, layout};
+}
+
+function toPixels(xy) {
+  const fl = plot._fullLayout;
+  if (!fl || !fl.xaxis || !xy) return null;
+  return [fl.xaxis._offset + fl.xaxis.l2p(xy[0]), fl.yaxis._offset + fl.yaxis.l2p(xy[1])];
+}
+
+function place(el, xy) {
+  const p = toPixels(xy);
+  if (!p) { el.style.display = 'none'; return; }
+  el.style.display = 'block';
+  el.style.left = p[0] + 'px';
+  el.style.top = p[1] + 'px';
+}
+
+function current() { return props.value || {}; }
+
+function setCursor(detail) {
+  const v = current();
+  if (!v.path || !detail || detail.key !== v.key) return;
+  let xy = null;
+  if (detail.xy && detail.projection === v.projection) xy = detail.xy;
+  else if (detail.i !== undefined && detail.i !== null) {
+    const i = Math.max(0, Math.min(v.path.x.length - 1, Math.round(detail.i)));
+    xy = [v.path.x[i], v.path.y[i]];
+  }
+  if (xy) { cursorXY = xy; place(cursor, xy); }
+}
+
+async function draw() {
+  const v = current();
+  if (!v || !v.points) { plot.textContent = (v && v.message) || ''; return; }
+  try { await loadPlotly(); } catch (e) { plot.textContent = String(e); return; }
+  const {data, layout} = figure(v);
+  await window.Plotly.react(plot, data, layout, {displaylogo: false, responsive: true, scrollZoom: true,
+                                                 modeBarButtonsToRemove: ['lasso2d', 'select2d']});
+  window.__lsxMap = {key: v.key, projection: v.projection, model: v.model};
+  cursorXY = null;
+  cursor.style.display = 'none';
+  if (v.path) {
+    const last = window.__lsxPos[v.key];
+    setCursor(last || {key: v.key, i: 0});
+  }
+  if (!v.planar) { planeXY = null; planeDot.style.display = 'none'; }
+  else if (planeXY) place(planeDot, planeXY);
+  if (!plot.__lsxBound) {
+    plot.__lsxBound = true;
+    plot.on('plotly_click', (ev) => {
+      const p = ev && ev.points && ev.points[0];
+      if (!p || p.customdata === undefined || p.customdata === null) return;
+      trigger('point_click', {index: p.customdata});
+    });
+    plot.on('plotly_hover', (ev) => {
+      const p = ev && ev.points && ev.points[0];
+      if (!p || p.customdata === undefined) return;
+      showTip(p.customdata, ev.event);
+    });
+    plot.on('plotly_unhover', () => { tip.style.display = 'none'; });
+    const reposition = () => {
+      if (cursorXY) place(cursor, cursorXY);
+      if (planeXY && current().planar) place(planeDot, planeXY);
+    };
+    plot.on('plotly_relayout', reposition);
+    plot.on('plotly_afterplot', reposition);
+  }
+}
+
+function showTip(index, mouse) {
+  const v = current();
+  const cols = props.sprite_cols, px = props.digit_px, scale = 3;
+  const row = Math.floor(index / cols), col = index % cols;
+  const img = tip.querySelector('.lsx-tip-img');
+  img.style.backgroundImage = 'url(' + props.sprite + ')';
+  img.style.backgroundSize = (props.sprite_width * scale) + 'px ' + (props.sprite_height * scale) + 'px';
+  img.style.backgroundPosition = (-col * px * scale) + 'px ' + (-row * px * scale) + 'px';
+  tip.querySelector('.lsx-tip-text').textContent = '#' + index + ' · ' + v.labels.digit + ' ' + v.points.label[index];
+  const box = element.getBoundingClientRect();
+  if (mouse) {
+    tip.style.left = (mouse.clientX - box.left + 14) + 'px';
+    tip.style.top = (mouse.clientY - box.top + 14) + 'px';
+  }
+  tip.style.display = 'block';
+}
+
+window.addEventListener('lsx-path-pos', (ev) => setCursor(ev.detail));
+window.addEventListener('lsx-plane-pos', (ev) => {
+  const v = current();
+  if (!v.planar || !ev.detail || ev.detail.model !== v.model) return;
+  planeXY = [ev.detail.x, ev.detail.y];
+  place(planeDot, planeXY);
+});
+watch('value', draw);
+draw();

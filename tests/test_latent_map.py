@@ -1,0 +1,306 @@
+"""Latent map: projections, the projection cache, the explorer glue (tiny random-init models), the tab's
+server functions, and the public /latent_map and /interpolate APIs through the real app (shipped models)."""
+from __future__ import annotations
+
+import base64
+import io
+import threading
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from explorer import projection as projection_mod
+from explorer.data import load_mnist
+from explorer.latent_map import (LatentMapExplorer, check_index, crop_digits, pad_digits, path_evenness,
+                                 png_bytes, random_pair, tile_grid, to_uint8)
+from explorer.projection import IdentityProjection, PCAProjection, ProjectionCache
+
+
+def png_pixels(data: bytes | str) -> np.ndarray:
+    if isinstance(data, str) and data.startswith("data:image/png;base64,"):
+        data = base64.b64decode(data.split(",", 1)[1])
+    image = Image.open(io.BytesIO(data) if isinstance(data, bytes) else data)
+    assert image.format == "PNG"
+    return np.asarray(image)
+
+
+# ---- pure helpers --------------------------------------------------------------------------------
+def test_pad_and_crop_round_trip():
+    x = np.random.default_rng(0).random((3, 28, 28)).astype(np.float32)
+    padded = pad_digits(x, 32)
+    assert padded.shape == (3, 1, 32, 32) and padded[:, :, :2].sum() == 0 and padded[:, :, :, -2:].sum() == 0
+    assert np.array_equal(crop_digits(padded), x)
+    assert pad_digits(x, None).shape == (3, 1, 28, 28)
+
+
+def test_png_is_lossless():
+    image = np.random.default_rng(1).random((28, 28))
+    assert np.array_equal(png_pixels(png_bytes(image)), to_uint8(image))
+
+
+def test_check_index():
+    assert check_index(3, 10) == 3 and check_index(4.0, 10) == 4 and check_index(np.int64(9), 10) == 9
+    for bad in (-1, 10, 2.5, float("nan"), float("inf"), None, True, "x"):
+        with pytest.raises(ValueError, match="index"):
+            check_index(bad, 10)
+
+
+def test_random_pair_relations():
+    labels = np.repeat(np.arange(10), 5)
+    for seed in range(20):
+        a, b = random_pair(labels, seed, "same")
+        assert a != b and labels[a] == labels[b]
+        a, b = random_pair(labels, seed, "different")
+        assert labels[a] != labels[b]
+    assert random_pair(labels, 7, "any") == random_pair(labels, 7, "any")  # seeded
+    with pytest.raises(ValueError):
+        random_pair(labels, 0, "sideways")
+
+
+def test_path_evenness():
+    a, b = np.zeros((4, 4)), np.ones((4, 4))
+    even = np.stack([a + t * (b - a) for t in np.linspace(0, 1, 9)])
+    assert path_evenness(even) == pytest.approx(1.0)
+    jump = np.stack([a] * 5 + [b] * 4)
+    assert path_evenness(jump) == pytest.approx(8.0)
+
+
+def test_tile_grid_is_row_major():
+    frames = np.arange(6)[:, None, None] * np.ones((6, 2, 2))
+    grid = tile_grid(frames, 2, 3)
+    assert grid.shape == (4, 6) and grid[0, 2] == 1 and grid[2, 0] == 3
+
+
+# ---- projections -----------------------------------------------------------------------------------
+def test_pca_matches_sklearn():
+    from sklearn.decomposition import PCA
+
+    x = np.random.default_rng(2).normal(size=(200, 3, 4, 4)) * np.linspace(0.1, 3, 48).reshape(3, 4, 4)
+    ours = PCAProjection.fit(x)
+    ref = PCA(n_components=2).fit(x.reshape(200, -1))
+    np.testing.assert_allclose(np.abs(ours.coords), np.abs(ref.transform(x.reshape(200, -1))), atol=1e-8)
+    np.testing.assert_allclose(ours.explained_variance_ratio, ref.explained_variance_ratio_, rtol=1e-8)
+    np.testing.assert_allclose(ours.transform(x[:5]), ours.coords[:5])
+
+
+def test_identity_projection_for_2d_latents():
+    z = np.random.default_rng(3).normal(size=(10, 2))
+    assert np.array_equal(IdentityProjection.fit(z).coords, z)
+    assert isinstance(projection_mod.fit_projection(z, "umap"), IdentityProjection)  # no UMAP of a plane
+
+
+def test_cache_fits_umap_in_background_and_never_blocks(monkeypatch):
+    gate = threading.Event()
+    calls = []
+
+    def slow_fit(latents, method, **params):
+        if method == "pca":
+            return PCAProjection.fit(latents)
+        calls.append(method)
+        gate.wait(10)
+        return PCAProjection.fit(latents)  # stands in for the reducer: this test is about the cache
+
+    monkeypatch.setattr(projection_mod, "fit_projection", slow_fit)
+    x = np.random.default_rng(4).normal(size=(30, 8))
+    cache = ProjectionCache(lambda key: x)
+    start = time.perf_counter()
+    assert cache.get("m", "umap") is None  # returns at once; the fit runs in the worker
+    assert time.perf_counter() - start < 1.0
+    assert cache.status("m", "umap") == "pending"
+    assert cache.get("m", "pca") is not None  # PCA is there meanwhile
+    cache.start("m", "umap")  # queued once only
+    gate.set()
+    proj = cache.wait("m", "umap", timeout=10)
+    assert cache.status("m", "umap") == "ready" and cache.get("m", "umap") is proj and calls == ["umap"]
+
+
+def test_cache_reports_a_failed_fit(monkeypatch):
+    def broken(latents, method, **params):
+        if method == "umap":
+            raise RuntimeError("numba exploded")
+        return PCAProjection.fit(latents)
+
+    monkeypatch.setattr(projection_mod, "fit_projection", broken)
+    cache = ProjectionCache(lambda key: np.ones((5, 3)))
+    with pytest.raises(ValueError, match="numba exploded"):
+        cache.wait("m", "umap", timeout=10)
+    assert cache.status("m", "umap").startswith("failed")
+    with pytest.raises(ValueError, match="umap"):
+        cache.status("m", "tsne")
+
+
+# ---- the explorer over tiny random-init models -----------------------------------------------------
+@pytest.fixture(scope="module")
+def explorer(tiny_service):
+    return LatentMapExplorer(tiny_service)
+
+
+def test_models_are_the_mnist_vaes(explorer):
+    assert set(explorer.models()) == {"tiny-sd-mnist", "tiny-chapter", "tiny-2d"}
+    for bad in ("tiny-photos", "tiny-classifier", "nope", None):
+        with pytest.raises(ValueError, match="unknown model"):
+            explorer.check_model(bad)
+
+
+def test_latents_of_the_held_out_digits(explorer, tiny_service):
+    test = load_mnist("test")
+    lat = explorer.latents("tiny-chapter")  # padded 28 -> 32 before encoding: 4 x 4 x 4
+    assert lat.latents.shape == (500, 4, 4, 4) and np.array_equal(lat.labels, test.labels)
+    single = tiny_service.encode("tiny-chapter", pad_digits(test.images[7:8], 32))["z"][0]
+    np.testing.assert_allclose(lat.latents[7], single, atol=1e-5)
+    assert explorer.latents("tiny-chapter") is lat  # cached
+    assert explorer.latents("tiny-sd-mnist").latents.shape == (500, 4, 7, 7)
+    assert explorer.is_planar("tiny-2d") and not explorer.is_planar("tiny-sd-mnist")
+
+
+def test_points_pca(explorer):
+    points = explorer.points("tiny-sd-mnist", "pca")
+    assert len(points) == 500 and set(points[0]) == {"x", "y", "label", "index"}
+    assert [p["index"] for p in points] == list(range(500))
+    assert np.bincount([p["label"] for p in points]).tolist() == [50] * 10
+    xy = np.array([[p["x"], p["y"]] for p in points])
+    assert xy.std(axis=0).min() > 0
+    plane = explorer.points("tiny-2d", "umap")  # a 2-D latent is its own map, for either method
+    np.testing.assert_allclose([[p["x"], p["y"]] for p in plane], explorer.latents("tiny-2d").latents, atol=1e-6)
+
+
+def test_pair_path_decodes_in_one_batch(explorer, tiny_service, monkeypatch):
+    calls = []
+    real = tiny_service.decode
+    monkeypatch.setattr(tiny_service, "decode", lambda name, z: calls.append(len(z)) or real(name, z))
+    pp = explorer.pair_path("tiny-chapter", 3, 400, "slerp", 33, projection="pca")
+    assert calls == [33]
+    assert pp.frames.shape == (33, 28, 28) and pp.latents.shape == (33, 4, 4, 4) and pp.xy.shape == (33, 2)
+    coords = explorer.projections.get("tiny-chapter", "pca").coords
+    assert np.array_equal(pp.xy[0], coords[3]) and np.array_equal(pp.xy[-1], coords[400])
+    assert 0 <= pp.frames.min() and pp.frames.max() <= 1
+
+
+def test_endpoints_are_exactly_the_decodings_of_a_and_b(explorer):
+    z = explorer.latents("tiny-sd-mnist").latents
+    for alpha, index in ((0.0, 12), (1.0, 345)):
+        for method in ("lerp", "slerp"):
+            got = explorer.interpolate("tiny-sd-mnist", 12, 345, alpha, method)
+            assert np.array_equal(got, explorer.decode("tiny-sd-mnist", z[index][None])[0])
+    middle = explorer.interpolate("tiny-sd-mnist", 12, 345, 0.5, "lerp")
+    assert not np.array_equal(middle, explorer.interpolate("tiny-sd-mnist", 12, 345, 0.0, "lerp"))
+
+
+def test_exact_position_lies_on_the_path(explorer):
+    pp = explorer.pair_path("tiny-sd-mnist", 5, 6, "lerp", 5, projection="pca")
+    _, xy = explorer.exact("tiny-sd-mnist", 5, 6, 0.5, "lerp", "pca")
+    np.testing.assert_allclose(xy, pp.xy[2], atol=1e-6)
+    _, none = explorer.exact("tiny-sd-mnist", 5, 6, 0.5, "lerp", None)
+    assert none is None
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"index_a": 500}, "out of range"), ({"index_b": -3}, "out of range"), ({"index_a": 1.5}, "whole number"),
+    ({"alpha": 1.5}, "alpha"), ({"alpha": "half"}, "alpha"), ({"method": "cubic"}, "lerp"),
+    ({"model": "tiny-photos"}, "unknown model")])
+def test_bad_input_is_a_clear_value_error(explorer, kwargs, message):
+    args = {"model": "tiny-sd-mnist", "index_a": 1, "index_b": 2, "alpha": 0.5, "method": "lerp", **kwargs}
+    with pytest.raises(ValueError, match=message):
+        explorer.interpolate(**args)
+
+
+def test_plane_grid_and_points(explorer):
+    extent = explorer.plane_extent("tiny-2d")
+    frames, xs, ys = explorer.plane_grid("tiny-2d", 5, extent)
+    assert frames.shape == (25, 28, 28)
+    top_left = explorer.decode_point("tiny-2d", xs[0], ys[-1])  # row 0 is the top: largest z2
+    np.testing.assert_allclose(frames[0], top_left, atol=1e-6)
+    np.testing.assert_allclose(frames[24], explorer.decode_point("tiny-2d", xs[-1], ys[0]), atol=1e-6)
+    with pytest.raises(ValueError, match="2-D"):
+        explorer.plane_extent("tiny-sd-mnist")
+    with pytest.raises(ValueError, match="z1"):
+        explorer.decode_point("tiny-2d", float("nan"), 0)
+
+
+def test_compare_rows(explorer):
+    rows = explorer.compare(["tiny-sd-mnist", "tiny-chapter"], 0, 499, "lerp", 9)
+    assert [r["model"] for r in rows] == ["tiny-sd-mnist", "tiny-chapter"]
+    for r in rows:
+        assert r["frames"].shape == (9, 28, 28) and np.isfinite(r["evenness"]) and r["evenness"] >= 1
+        assert r["digit_confidence"] is None  # the tiny service has no "mnist-classifier"
+
+
+def test_server_functions(explorer):
+    from explorer.ui.latent_map_tab import latent_map_exact_fn, latent_map_plane_exact_fn
+
+    exact = latent_map_exact_fn(explorer)
+    ok = exact({"model": "tiny-sd-mnist", "index_a": 1, "index_b": 2, "alpha": 0, "method": "lerp",
+                "projection": "pca"})
+    assert np.array_equal(png_pixels(ok["image"]), to_uint8(explorer.interpolate("tiny-sd-mnist", 1, 2, 0)))
+    assert ok["xy"] == pytest.approx(explorer.projections.get("tiny-sd-mnist", "pca").coords[1].tolist())
+    for bad in ({"model": "x"}, {"alpha": -1}, {"index_a": 9999}, "not a dict"):
+        payload = bad if not isinstance(bad, dict) else {"model": "tiny-sd-mnist", "index_a": 1, "index_b": 2,
+                                                          "alpha": 0.5, "method": "lerp", **bad}
+        assert "error" in exact(payload)
+    plane = latent_map_plane_exact_fn(explorer)
+    assert png_pixels(plane({"model": "tiny-2d", "z1": 0.5, "z2": -1})["image"]).shape == (28, 28)
+    assert "error" in plane({"model": "tiny-sd-mnist", "z1": 0, "z2": 0})
+
+
+# ---- the public API through the real app (shipped checkpoints) -------------------------------------
+MODEL = "sd-vae-mnist-c4"
+
+
+@pytest.fixture(scope="module")
+def shipped_explorer(shipped_service):
+    if MODEL not in shipped_service.names():
+        pytest.fail(f"checkpoint {MODEL} is missing")
+    return LatentMapExplorer(shipped_service)
+
+
+def test_api_latent_map(app_server):
+    _, client = app_server
+    labels = load_mnist("test").labels
+    pca = client.predict(model=MODEL, method="pca", api_name="/latent_map")
+    assert len(pca) == 500 and [p["index"] for p in pca] == list(range(500))
+    assert [p["label"] for p in pca] == labels.tolist()
+    umap = client.predict(model=MODEL, method="umap", api_name="/latent_map")  # waits for the background fit
+    assert len(umap) == 500 and [p["label"] for p in umap] == labels.tolist()
+    assert not np.allclose([[p["x"], p["y"]] for p in umap], [[p["x"], p["y"]] for p in pca])
+
+
+def test_api_interpolate_endpoints_are_exact(app_server, shipped_explorer, shipped_service):
+    _, client = app_server
+    a, b = 150, 400
+    z = shipped_explorer.latents(MODEL).latents
+    for alpha, index in ((0, a), (1, b)):
+        path = client.predict(index_a=a, index_b=b, alpha=alpha, method="slerp", model=MODEL,
+                              api_name="/interpolate")
+        got = png_pixels(open(path, "rb").read())
+        assert got.shape == (28, 28)
+        assert np.array_equal(got, to_uint8(shipped_explorer.decode(MODEL, z[index][None])[0]))
+        # and the same digit encoded on its own decodes to (almost) the same pixels
+        alone = shipped_service.encode(MODEL, load_mnist("test").images[index][None, None])["z"]
+        assert np.abs(got.astype(int) - to_uint8(shipped_explorer.decode(MODEL, alone)[0])).max() <= 1
+    middle = png_pixels(open(client.predict(index_a=a, index_b=b, alpha=0.5, method="lerp", model=MODEL,
+                                            api_name="/interpolate"), "rb").read())
+    assert np.array_equal(middle, to_uint8(shipped_explorer.interpolate(MODEL, a, b, 0.5, "lerp")))
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"index_a": 500}, "out of range"), ({"index_b": -1}, "out of range"), ({"alpha": 1.01}, "alpha"),
+    ({"alpha": -0.5}, "alpha"), ({"method": "cubic"}, "lerp"), ({"model": "no-such-model"}, "unknown model")])
+def test_api_interpolate_bad_input(app_server, kwargs, message):
+    from gradio_client.exceptions import AppError
+
+    _, client = app_server
+    args = {"index_a": 0, "index_b": 1, "alpha": 0.5, "method": "lerp", "model": MODEL, **kwargs}
+    with pytest.raises(AppError, match=message):
+        client.predict(**args, api_name="/interpolate")
+    assert client.predict(api_name="/ping") == "ok"  # still serving
+
+
+@pytest.mark.parametrize("kwargs, message", [({"model": "nope"}, "unknown model"), ({"method": "tsne"}, "umap")])
+def test_api_latent_map_bad_input(app_server, kwargs, message):
+    from gradio_client.exceptions import AppError
+
+    _, client = app_server
+    with pytest.raises(AppError, match=message):
+        client.predict(**{"model": MODEL, "method": "pca", **kwargs}, api_name="/latent_map")
