@@ -1,10 +1,72 @@
-"""Latent Space Explorer: `python app.py` starts the Gradio app at http://127.0.0.1:7860."""
-from explorer.service import ModelService
-from explorer.ui.app import build_demo, launch_kwargs
+"""Latent Space Explorer. `python app.py` serves the Gradio app at http://127.0.0.1:7860.
 
-service = ModelService()
-demo = build_demo(service)
+Every option also reads an environment variable, so a Hugging Face Space can be configured without code:
+  --host        GRADIO_SERVER_NAME    (default 127.0.0.1; a Space sets 0.0.0.0)
+  --port        GRADIO_SERVER_PORT    (default 7860)
+  --device      EXPLORER_DEVICE       auto | cpu | cuda | cuda:N | mps   (default auto: CUDA, MPS, CPU)
+  --checkpoints EXPLORER_CHECKPOINTS  folder of trained checkpoints (default ./checkpoints)
+  --vae         EXPLORER_VAES         extra diffusers AutoencoderKL: local folder or hub id (repeatable;
+                                      the variable takes several, separated by commas)
+  --share       EXPLORER_SHARE=1      also open a public gradio.live link
+  --concurrency EXPLORER_CONCURRENCY  events run at once (default 4)
+  --max-queue   EXPLORER_MAX_QUEUE    waiting events before new ones are refused (default 256)
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    env = os.environ.get
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog=__doc__.split("\n\n", 1)[1])
+    parser.add_argument("--host", default=env("GRADIO_SERVER_NAME", "127.0.0.1"), help="address to listen on")
+    parser.add_argument("--port", type=int, default=int(env("GRADIO_SERVER_PORT", "7860")), help="port")
+    parser.add_argument("--device", default=env("EXPLORER_DEVICE", "auto"), help="auto, cpu, cuda, cuda:N or mps")
+    parser.add_argument("--checkpoints", default=env("EXPLORER_CHECKPOINTS"), help="checkpoint folder")
+    parser.add_argument("--vae", action="append", default=[s for s in env("EXPLORER_VAES", "").split(",") if s],
+                        metavar="PATH_OR_ID", help="extra diffusers AutoencoderKL (folder or hub id); repeatable")
+    parser.add_argument("--share", action="store_true", default=env("EXPLORER_SHARE", "") in ("1", "true"),
+                        help="create a public share link")
+    parser.add_argument("--concurrency", type=int, default=int(env("EXPLORER_CONCURRENCY", "4")),
+                        help="events that run at the same time (default 4)")
+    parser.add_argument("--max-queue", type=int, default=int(env("EXPLORER_MAX_QUEUE", "256")),
+                        help="queued events before new ones are refused (default 256)")
+    return parser.parse_args(argv)
+
+
+def build(args: argparse.Namespace):
+    """The service and the Blocks app for these options; extra VAEs that fail to load are reported, not fatal."""
+    from explorer.external_vae import ExternalVAEError
+    from explorer.service import ModelService
+    from explorer.ui.app import build_demo
+
+    service = ModelService(args.checkpoints, device=args.device)
+    for source in args.vae:
+        try:
+            name = service.add_external_vae(source)
+            print(f"extra VAE {source!r} loaded as {name!r}", flush=True)
+        except ExternalVAEError as exc:
+            print(f"warning: --vae {source}: {exc}; starting without it", file=sys.stderr, flush=True)
+    demo = build_demo(service)
+    demo.queue(default_concurrency_limit=args.concurrency, max_size=args.max_queue)
+    return service, demo
+
+
+def main(argv: list[str] | None = None) -> None:
+    from explorer.ui.app import launch_kwargs
+
+    args = parse_args(argv)
+    try:
+        service, demo = build(args)
+    except ValueError as exc:  # e.g. --device cuda on a machine without CUDA
+        sys.exit(f"error: {exc}")
+    service.start_warm_up()
+    demo.launch(server_name=args.host, server_port=args.port, share=args.share, **launch_kwargs())
+
 
 if __name__ == "__main__":
-    service.start_warm_up()
-    demo.queue(default_concurrency_limit=4, max_size=64).launch(**launch_kwargs())
+    main()

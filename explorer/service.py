@@ -114,6 +114,8 @@ class ModelService:
         self._check_name(name)
         if name in self._loaded:
             return self._loaded[name].metrics
+        if "_model" in self._configs[name]:
+            return self._configs[name].get("_metrics", {})
         path = Path(self._configs[name]["_folder"]) / METRICS_FILE
         return read_json(path) if path.exists() else {}
 
@@ -131,7 +133,11 @@ class ModelService:
         self._check_name(name)
         with self._load_lock:
             if name not in self._loaded:
-                model, config, metrics = load_checkpoint(self._configs[name]["_folder"], self.device)
+                entry = self._configs[name]
+                if "_model" in entry:  # registered in memory (an external VAE)
+                    model, config, metrics = entry["_model"], entry, entry.get("_metrics", {})
+                else:
+                    model, config, metrics = load_checkpoint(entry["_folder"], self.device)
                 self._loaded[name] = LoadedModel(name, model, config, metrics)
                 self.load_count[name] = self.load_count.get(name, 0) + 1
             return self._loaded[name]
@@ -141,6 +147,8 @@ class ModelService:
         for name in names or list(self._configs):
             try:
                 self.get(name)
+                if self._configs[name].get("external") and not self._configs[name]["_metrics"].get("measured"):
+                    self.measure_external(name)
             except CheckpointError:
                 pass  # reported when a user asks for it
 
@@ -148,6 +156,40 @@ class ModelService:
         thread = threading.Thread(target=self.warm_up, name="model-warm-up", daemon=True)
         thread.start()
         return thread
+
+    def add_external_vae(self, source: str) -> str:
+        """Load a diffusers AutoencoderKL (local folder or hub id) now and serve it like a shipped VAE.
+        Its reconstruction quality is measured in the background (see `measure_external`). Returns its name;
+        raises ExternalVAEError with a clear message if `source` is not a loadable VAE."""
+        from .external_vae import external_name, load_autoencoder_kl
+
+        model = load_autoencoder_kl(source, self.device)
+        name = external_name(source)
+        while name in self._configs:
+            name += "'"
+        params = sum(p.numel() for p in model.parameters())
+        self._configs[name] = {
+            "name": name, "family": "diffusers_autoencoderkl", "kind": "vae", "dataset": "photos",
+            "description": f"diffusers AutoencoderKL from {source} (f={model.downsampling_factor}, "
+                           f"{model.config.latent_channels} channels); quality being measured",
+            "source": source, "external": True,
+            "config": {"image_channels": model.config.image_channels, "latent_channels": model.config.latent_channels,
+                       "factor": model.downsampling_factor, "scale_factor": model.config.scale_factor,
+                       "shift_factor": model.config.shift_factor},
+            "_model": model, "_metrics": {"params": params, "measured": False}}
+        return name
+
+    def measure_external(self, name: str) -> dict:
+        """Measure an external VAE on the held-out astronaut photo; stores and returns the metrics."""
+        from .external_vae import measure_on_held_out_photo
+
+        metrics = self.run(name, lambda loaded: measure_on_held_out_photo(loaded.model, self.device))
+        entry = self._configs[name]
+        entry["_metrics"].update(metrics, measured=True)
+        state = "UNTRAINED (random or broken weights)" if metrics["untrained"] else "trained"
+        entry["description"] = (entry["description"].split(";")[0] +
+                                f"; {state}: {metrics['psnr']:.2f} dB PSNR on {metrics['split']}")
+        return entry["_metrics"]
 
     # ---- inference -------------------------------------------------------------------------------
     def run(self, name: str, fn: Callable[[LoadedModel], T]) -> T:
@@ -198,12 +240,18 @@ class ModelService:
         if config.get("kind") == "vae":
             entry.update(self.vae_shapes(name))
         entry["metrics"] = {k: v for k, v in metrics.items() if k not in ("history", "per_photo")}
+        if config.get("external"):
+            entry.update(external=True, source=config.get("source"), untrained=metrics.get("untrained"))
         return entry
 
     def vae_shapes(self, name: str) -> dict:
         """input_shape and latent_shape of a VAE at its natural size (digits 28x28, photos 512x512)."""
         config = self.config(name)
         cfg = config["config"]
+        if "factor" in cfg:  # external VAEs state their factor
+            side = 512
+            return {"input_shape": [cfg["image_channels"], side, side], "factor": cfg["factor"],
+                    "latent_shape": [cfg["latent_channels"], side // cfg["factor"], side // cfg["factor"]]}
         if config["family"] == "mlp_vae":
             return {"input_shape": [1, 28, 28], "latent_shape": [cfg["latent_dim"]]}
         factor = 2 ** (len(cfg["channel_mults"]) - 1) if "channel_mults" in cfg else 8

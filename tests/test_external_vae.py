@@ -1,0 +1,64 @@
+"""--vae: a diffusers AutoencoderKL from a local folder, tested offline with a tiny random one."""
+import json
+
+import numpy as np
+import pytest
+
+diffusers = pytest.importorskip("diffusers")
+
+
+@pytest.fixture(scope="module")
+def tiny_autoencoder_dir(tmp_path_factory):
+    import torch
+
+    torch.manual_seed(0)
+    vae = diffusers.AutoencoderKL(block_out_channels=(8, 8, 8, 8), down_block_types=("DownEncoderBlock2D",) * 4,
+                                  up_block_types=("UpDecoderBlock2D",) * 4, latent_channels=4, norm_num_groups=4,
+                                  layers_per_block=1, sample_size=64)
+    folder = tmp_path_factory.mktemp("tiny-sd-vae")
+    vae.save_pretrained(folder)  # config.json + diffusion_pytorch_model.safetensors
+    return folder
+
+
+def test_local_autoencoder_is_served_like_a_shipped_vae(tiny_autoencoder_dir, tiny_checkpoint_dir):
+    from explorer.service import ModelService
+
+    service = ModelService(tiny_checkpoint_dir, device="cpu")
+    name = service.add_external_vae(str(tiny_autoencoder_dir))
+    assert name in service.names("vae", dataset="photos")
+    entry = next(m for m in service.models() if m["name"] == name)
+    assert entry["latent_shape"] == [4, 64, 64] and entry["factor"] == 8 and entry["external"]
+
+    photo = np.random.default_rng(0).random((1, 3, 512, 512), dtype=np.float32)
+    z = service.encode(name, photo)["z"]
+    assert z.shape == (1, 4, 64, 64) and photo.size / z.size == 48.0  # the real 48x
+    assert service.decode(name, z).shape == (1, 3, 512, 512)
+
+    metrics = service.measure_external(name)
+    assert metrics["untrained"] is True and metrics["psnr"] < 15  # random weights are labelled as such
+    assert "UNTRAINED" in service.config(name)["description"]
+
+
+def test_folder_that_is_not_a_vae_gives_a_clear_message(tmp_path):
+    from explorer.external_vae import ExternalVAEError, load_autoencoder_kl
+
+    (tmp_path / "config.json").write_text(json.dumps({"_class_name": "UNet2DModel"}))
+    with pytest.raises(ExternalVAEError, match="UNet2DModel, not an AutoencoderKL"):
+        load_autoencoder_kl(str(tmp_path))
+    with pytest.raises(ExternalVAEError, match="no config.json"):
+        load_autoencoder_kl(str(tmp_path.parent))
+    with pytest.raises(ExternalVAEError, match="neither an existing folder nor a hub id"):
+        load_autoencoder_kl("/no/such/folder")
+
+
+def test_hub_id_offline_is_reported_and_the_app_still_starts(monkeypatch, tiny_checkpoint_dir, capsys):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    import app
+
+    args = app.parse_args(["--checkpoints", str(tiny_checkpoint_dir), "--device", "cpu",
+                           "--vae", "stabilityai/sd-vae-ft-mse", "--vae", "/no/such/folder"])
+    service, demo = app.build(args)
+    err = capsys.readouterr().err
+    assert "stabilityai/sd-vae-ft-mse" in err and "starting without it" in err
+    assert not any(n.startswith("ext:") for n in service.names())
+    assert demo is not None
