@@ -92,12 +92,16 @@ class StepResult:
     timestep: int
     sample: torch.Tensor  # x_{t_prev} after this step
     pred_x0: torch.Tensor  # the model's estimate of the clean sample at this step
+    x_t: torch.Tensor  # the noisy sample the model saw at this step (noise level `timestep`)
 
 
 def sample_progressive(schedule: NoiseSchedule, denoise: Denoiser, shape: tuple[int, ...], steps: int,
                        sampler: str = "ddim", generator: torch.Generator | None = None,
                        device: str | torch.device = "cpu") -> Iterator[StepResult]:
-    """Start from x_T ~ N(0, I) and yield every step of the reverse process (for playback)."""
+    """Start from x_T ~ N(0, I) (drawn from `generator`) and yield every step of the reverse process.
+
+    shape is (B, C, H, W); each StepResult holds x_t (what the model saw), pred_x0 and the next sample,
+    all (B, C, H, W). DDPM draws its step noise from the same generator, as diffusers does."""
     if sampler not in SAMPLERS:
         raise ValueError(f"sampler must be one of {SAMPLERS}, got {sampler!r}")
     step_fn = schedule.ddpm_step if sampler == "ddpm" else schedule.ddim_step
@@ -105,6 +109,7 @@ def sample_progressive(schedule: NoiseSchedule, denoise: Denoiser, shape: tuple[
     ratio = schedule.num_train_timesteps // steps
     x = torch.randn(shape, generator=generator, device=device)
     for i, t in enumerate(timesteps):
-        eps = denoise(x, t)
-        x, x0 = step_fn(eps, t, t - ratio, x, generator=generator)
-        yield StepResult(i, t, x, x0)
+        x_t = x
+        eps = denoise(x_t, t)
+        x, x0 = step_fn(eps, t, t - ratio, x_t, generator=generator)
+        yield StepResult(i, t, x, x0, x_t)

@@ -1,0 +1,90 @@
+"""Grades generated digits: does the shipped mnist-classifier read the digit that was asked for?
+
+    python -m explorer.evaluate_diffusion                         # both denoisers, shipped settings
+    python -m explorer.evaluate_diffusion ldm-mnist --guidance 1 2 3 5 --per-digit 20
+    python -m explorer.evaluate_diffusion --steps 50 --sampler ddpm
+
+Samples are drawn through the same generation path as the app (explorer.generation), with fixed
+seeds (seed + digit for the batch of each digit), so every figure can be re-run exactly.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .generation import generate, validate_request
+
+CLASSIFIER = "mnist-classifier"
+EVAL_SETTINGS = {"steps": 50, "sampler": "ddim", "guidance": 3.0, "seed": 1000}
+
+
+def classify(service, images: np.ndarray, classifier: str = CLASSIFIER) -> np.ndarray:
+    """images (N, 1, 28, 28) in [0, 1] -> softmax probabilities (N, 10) from the classifier checkpoint."""
+    def work(loaded):
+        x = torch.as_tensor(images, dtype=torch.float32, device=service.device)
+        return torch.softmax(loaded.model(x), dim=1).float().cpu().numpy()
+
+    return service.run(classifier, work)
+
+
+def grade(service, name: str, per_digit: int = 50, steps: int = 50, sampler: str = "ddim",
+          guidance: float = 3.0, seed: int = 1000, classifier: str = CLASSIFIER) -> dict:
+    """Generate `per_digit` samples of each digit 0-9 with `name`; the classifier's agreement with the
+    requested digit overall and per digit, its mean confidence, and the settings and time taken."""
+    space = service.config(name).get("space", "latent")
+    start = time.perf_counter()
+    per_digit_agreement, confidences, correct = {}, [], 0
+    for digit in range(10):
+        request = validate_request(digit, seed + digit, steps, sampler, guidance, space)
+        images = generate(service, request, model=name, batch=per_digit, decode_frames=False).final
+        probs = classify(service, images, classifier)
+        hits = int((probs.argmax(1) == digit).sum())
+        per_digit_agreement[str(digit)] = hits / per_digit
+        confidences.append(float(probs.max(1).mean()))
+        correct += hits
+    return {"agreement": correct / (10 * per_digit), "n_samples": 10 * per_digit, "per_digit": per_digit_agreement,
+            "mean_confidence": float(np.mean(confidences)), "classifier": classifier,
+            "classifier_test_accuracy": service.metrics(classifier).get("accuracy"),
+            "settings": {"steps": steps, "sampler": sampler, "guidance": guidance, "seed": seed,
+                         "seeds": f"seed + digit, batch of {per_digit} per digit"},
+            "seconds": round(time.perf_counter() - start, 1)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .service import ModelService
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("names", nargs="*", help="denoiser checkpoints (default: every denoiser)")
+    parser.add_argument("--checkpoints", type=Path, default=None, help="checkpoint folder (default: checkpoints/)")
+    parser.add_argument("--per-digit", type=int, default=50)
+    parser.add_argument("--steps", type=int, default=EVAL_SETTINGS["steps"])
+    parser.add_argument("--sampler", default=EVAL_SETTINGS["sampler"])
+    parser.add_argument("--guidance", type=float, nargs="+", default=[EVAL_SETTINGS["guidance"]])
+    parser.add_argument("--seed", type=int, default=EVAL_SETTINGS["seed"])
+    parser.add_argument("--threads", type=int, default=None)
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    service = ModelService(args.checkpoints, device="cpu")
+    names = args.names or service.names("denoiser")
+    print(f"{'denoiser':16s} {'space':6s} {'sampler':7s} {'steps':>5s} {'guid.':>5s} {'agreement':>9s} "
+          f"{'conf.':>6s} {'worst digit':>12s} {'train':>22s} {'seconds':>8s}")
+    for name in names:
+        metrics = service.metrics(name)
+        budget = f"{metrics.get('train_steps', '?')}x{metrics.get('batch_size', '?')}, {metrics.get('train_seconds', '?')} s"
+        for guidance in args.guidance:
+            r = grade(service, name, args.per_digit, args.steps, args.sampler, guidance, args.seed)
+            worst = min(r["per_digit"], key=r["per_digit"].get)
+            print(f"{name:16s} {service.config(name).get('space', '?'):6s} {args.sampler:7s} {args.steps:5d} "
+                  f"{guidance:5.1f} {100 * r['agreement']:8.1f}% {r['mean_confidence']:6.3f} "
+                  f"{worst:>5s} {100 * r['per_digit'][worst]:5.1f}% {budget:>22s} {r['seconds']:8.1f}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

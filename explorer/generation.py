@@ -1,0 +1,192 @@
+"""Class-conditional generation with classifier-free guidance, step by step, for the Denoising tab.
+
+Pure glue over the ModelService: validates a request, runs the denoiser under its lock
+(`service.run`), keeps every step's noisy sample x_t and predicted clean sample x0_hat, decodes all of
+them in batches (through the VAE for latent diffusion; pixels need no decoder) and times each step.
+
+Spaces: "latent" diffuses (4, 7, 7) latents of the denoiser's VAE, multiplied by the VAE's
+scale_factor (Stable Diffusion's convention), so decoding divides by it; "pixel" diffuses (1, 28, 28)
+digits in [-1, 1].
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from .diffusion import MAX_STEPS, SAMPLERS, NoiseSchedule, sample_progressive
+
+SPACES = ("latent", "pixel")
+NULL_LABEL = 10  # the UNet's "no digit" class, used for unconditional samples and classifier-free guidance
+GUIDANCE_RANGE = (0.0, 20.0)
+MAX_SEED = 2**32 - 1
+DECODE_BATCH = 256
+PREFERRED = {"latent": "ldm-mnist", "pixel": "pixel-dm-mnist"}
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """A validated request. digit -1 means unconditional."""
+
+    digit: int
+    seed: int
+    steps: int
+    sampler: str
+    guidance: float
+    space: str = "latent"
+
+
+def _as_int(value: Any, name: str) -> int:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a whole number, got {value!r}") from None
+    if not math.isfinite(number) or number != int(number):
+        raise ValueError(f"{name} must be a whole number, got {value!r}")
+    return int(number)
+
+
+def validate_request(digit: Any, seed: Any, steps: Any, sampler: Any, guidance: Any,
+                     space: Any = "latent") -> GenerationRequest:
+    """Check every field; raises ValueError with a message a student can act on."""
+    digit = _as_int(digit, "digit")
+    if not -1 <= digit <= 9:
+        raise ValueError(f"digit must be 0-9, or -1 for unconditional; got {digit}")
+    seed = _as_int(seed, "seed")
+    if not 0 <= seed <= MAX_SEED:
+        raise ValueError(f"seed must be between 0 and {MAX_SEED}; got {seed}")
+    steps = _as_int(steps, "steps")
+    if not 1 <= steps <= MAX_STEPS:
+        raise ValueError(f"steps must be between 1 and {MAX_STEPS}; got {steps}")
+    sampler = str(sampler).strip().lower() if isinstance(sampler, str) else sampler
+    if sampler not in SAMPLERS:
+        raise ValueError(f"sampler must be one of {', '.join(SAMPLERS)}; got {sampler!r}")
+    try:
+        guidance = float(guidance)
+    except (TypeError, ValueError):
+        raise ValueError(f"guidance must be a number, got {guidance!r}") from None
+    low, high = GUIDANCE_RANGE
+    if not (math.isfinite(guidance) and low <= guidance <= high):
+        raise ValueError(f"guidance must be between {low:g} and {high:g}; got {guidance!r}")
+    space = str(space).strip().lower() if isinstance(space, str) else space
+    if space not in SPACES:
+        raise ValueError(f"space must be one of {', '.join(SPACES)}; got {space!r}")
+    return GenerationRequest(digit, seed, steps, sampler, guidance, space)
+
+
+def denoiser_for(service, space: str) -> str:
+    """The denoiser checkpoint that diffuses in `space` ("latent" or "pixel")."""
+    names = [n for n in service.names("denoiser") if service.config(n).get("space") == space]
+    if not names:
+        raise ValueError(f"no {space}-space denoiser checkpoint is installed; train one with "
+                         f"`python -m explorer.train_diffusion {PREFERRED[space]}`")
+    return PREFERRED[space] if PREFERRED[space] in names else names[0]
+
+
+def schedule_of(config: dict) -> NoiseSchedule:
+    """The NoiseSchedule a denoiser checkpoint was trained with (config.json "schedule")."""
+    return NoiseSchedule(**config.get("schedule", {}))
+
+
+def guided_eps(model: torch.nn.Module, x: torch.Tensor, t: int, digit: int, guidance: float) -> torch.Tensor:
+    """eps_hat for x (B, C, H, W) at timestep t. Conditional digits use classifier-free guidance,
+    eps_u + g (eps_c - eps_u), with both passes in one batch; unconditional (-1) is one pass."""
+    b = x.shape[0]
+    times = torch.full((b,), t, dtype=torch.long, device=x.device)
+    if digit < 0:
+        return model(x, times, torch.full((b,), NULL_LABEL, dtype=torch.long, device=x.device))
+    labels = torch.cat([torch.full((b,), digit, dtype=torch.long, device=x.device),
+                        torch.full((b,), NULL_LABEL, dtype=torch.long, device=x.device)])
+    eps_c, eps_u = model(torch.cat([x, x]), torch.cat([times, times]), labels).chunk(2)
+    return eps_u + guidance * (eps_c - eps_u)
+
+
+@dataclass
+class Generation:
+    """One run. Arrays are per step i (S = steps), batch B; images are float32 in [0, 1]."""
+
+    request: GenerationRequest
+    model: str
+    vae: str | None
+    timesteps: list[int]
+    x_t: np.ndarray  # (S, B, C, h, w) the noisy sample the denoiser saw at step i (diffused space)
+    pred_x0: np.ndarray  # (S, B, C, h, w) its predicted clean sample
+    x0_images: np.ndarray  # (S, B, 1, 28, 28) pred_x0 decoded
+    current_images: np.ndarray  # (S, B, 1, 28, 28) x_t decoded
+    final: np.ndarray  # (B, 1, 28, 28) the generated digits
+    step_seconds: list[float]  # denoiser + sampler update, per step
+    decode_seconds: float
+    total_seconds: float
+    params: int
+    sample_shape: list[int] = field(default_factory=list)
+
+    @property
+    def dims_per_step(self) -> int:
+        return int(np.prod(self.sample_shape))
+
+    def timings(self) -> dict:
+        """JSON-ready timings and settings (seconds and milliseconds measured on this machine)."""
+        steps_ms = [1000 * s for s in self.step_seconds]
+        return {"settings": {**asdict(self.request), "model": self.model, "vae": self.vae,
+                             "batch": int(self.final.shape[0])},
+                "timesteps": self.timesteps, "total_s": self.total_seconds,
+                "denoise_s": float(sum(self.step_seconds)), "decode_s": self.decode_seconds,
+                "per_step_ms": steps_ms, "median_step_ms": float(np.median(steps_ms)),
+                "mean_step_ms": float(np.mean(steps_ms)), "sample_shape": self.sample_shape,
+                "dims_per_step": self.dims_per_step, "params": self.params,
+                "unet_passes_per_step": 1 if self.request.digit < 0 else 2}
+
+
+def _decode(service, vae: str | None, scale: float, samples: np.ndarray) -> np.ndarray:
+    """(N, C, h, w) samples in the diffused space -> (N, 1, 28, 28) images in [0, 1], in batches."""
+    if vae is None:
+        return np.clip((samples + 1.0) / 2.0, 0.0, 1.0).astype(np.float32)
+    chunks = [service.decode(vae, samples[i:i + DECODE_BATCH] / scale) for i in range(0, len(samples), DECODE_BATCH)]
+    return np.concatenate(chunks).astype(np.float32)
+
+
+def generate(service, request: GenerationRequest, model: str | None = None, batch: int = 1,
+             decode_frames: bool = True) -> Generation:
+    """Sample `batch` digits for `request` step by step. With decode_frames=False only the final
+    sample is decoded (what grading needs); x0_images/current_images are then empty."""
+    start = time.perf_counter()
+    name = model or denoiser_for(service, request.space)
+    config = service.config(name)
+    vae = config.get("vae") if config.get("space") == "latent" else None
+    scale = float(config.get("scale_factor") or 1.0)
+    shape = (batch, *config["sample_shape"])
+    schedule = schedule_of(config)
+
+    def work(loaded):
+        generator = torch.Generator(device=service.device).manual_seed(request.seed)
+        denoise = lambda x, t: guided_eps(loaded.model, x, t, request.digit, request.guidance)  # noqa: E731
+        xs, x0s, seconds, timesteps, last = [], [], [], [], None
+        steps = sample_progressive(schedule, denoise, shape, request.steps, request.sampler, generator, service.device)
+        tick = time.perf_counter()
+        for result in steps:
+            seconds.append(time.perf_counter() - tick)
+            timesteps.append(result.timestep)
+            xs.append(result.x_t.float().cpu().numpy())
+            x0s.append(result.pred_x0.float().cpu().numpy())
+            last = result.sample
+            tick = time.perf_counter()
+        return np.stack(xs), np.stack(x0s), seconds, timesteps, last.float().cpu().numpy(), loaded.params
+
+    x_t, pred_x0, seconds, timesteps, final_sample, params = service.run(name, work)
+    decode_start = time.perf_counter()
+    if decode_frames:
+        s, b = x_t.shape[:2]
+        flat = np.concatenate([x_t.reshape(s * b, *shape[1:]), pred_x0.reshape(s * b, *shape[1:]), final_sample])
+        images = _decode(service, vae, scale, flat)
+        current, x0_images, final = images[:s * b], images[s * b:2 * s * b], images[2 * s * b:]
+        current, x0_images = current.reshape(s, b, *images.shape[1:]), x0_images.reshape(s, b, *images.shape[1:])
+    else:
+        final = _decode(service, vae, scale, final_sample)
+        current = x0_images = np.zeros((0, batch, 1, 28, 28), np.float32)
+    decode_seconds = time.perf_counter() - decode_start
+    return Generation(request, name, vae, timesteps, x_t, pred_x0, x0_images, current, final, seconds,
+                      decode_seconds, time.perf_counter() - start, params, list(shape[1:]))
