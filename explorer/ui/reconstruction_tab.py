@@ -229,7 +229,7 @@ def build_reconstruction_tab(service) -> None:
             with gr.Tabs():
                 with gr.Tab(tr("rec.examples")):
                     gallery = gr.Gallery([(img, cap) for _, img, cap in examples], label=tr("rec.gallery"),
-                                         columns=4, height="auto", allow_preview=False, format="png",
+                                         columns=3, height="auto", allow_preview=False, format="png",
                                          interactive=False, object_fit="contain")
                 with gr.Tab(tr("rec.upload")):
                     upload = gr.File(label=tr("rec.upload_file"), type="filepath",
