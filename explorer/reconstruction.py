@@ -98,7 +98,8 @@ def model_info(service, name: str) -> dict:
     if config.get("kind") != "vae":
         raise ValueError(f"{name!r} is a {config.get('kind')}, not a VAE; VAEs: {', '.join(service.names('vae'))}")
     shapes = service.vae_shapes(name)
-    return {"dataset": config.get("dataset", "mnist"), "factor": int(shapes.get("factor", 1)),
+    factor = config.get("config", {}).get("factor") or shapes.get("factor") or 1  # external VAEs state f
+    return {"dataset": config.get("dataset", "mnist"), "factor": int(factor),
             "pad_to": config.get("pad_to"), "family": config.get("family"), "latent_shape": shapes["latent_shape"]}
 
 

@@ -322,6 +322,10 @@ def build_reconstruction_tab(service) -> None:
     def pick_upload(path):
         if not path:
             return gr.update()
+        try:
+            load_image(path)  # refuse a bad file now, so it never becomes the current source
+        except ImageInputError as exc:
+            raise gr.Error(f"{bilingual('rec.bad_input')}: {exc}") from exc
         return {"kind": "file", "value": path}
 
     def pick_sketch(value):
