@@ -170,6 +170,16 @@ def reconstruct_any(service, name: str, source: Any, *, sample: bool = False, se
     return reconstruct(service, name, prepared.image, sample=sample, seed=seed, note=prepared.note)
 
 
+def sampling_noise(sampled: Reconstruction, mean: Reconstruction) -> dict[str, float]:
+    """How much a sampled z changes the output: max |pixel change| and PSNR of the sampled
+    reconstruction against the posterior-mean one (same model, same input)."""
+    if sampled.reconstruction.shape != mean.reconstruction.shape:
+        raise ValueError("the two reconstructions must come from the same input")
+    change = np.abs(sampled.reconstruction - mean.reconstruction)
+    return {"max_abs_change": float(change.max()), "mean_abs_change": float(change.mean()),
+            "psnr_vs_mean": image_metrics(mean.reconstruction, sampled.reconstruction)["psnr"]}
+
+
 # ---- pictures ------------------------------------------------------------------------------------------
 def colormap(values: np.ndarray, vmax: float) -> np.ndarray:
     """(H, W) values in [0, vmax] -> (H, W, 3) uint8 on the inferno-like ramp (0 black, vmax pale yellow)."""

@@ -104,6 +104,15 @@ def test_sampling_is_seeded(tiny_service, digit):
     assert a.as_json()["latent"] == "sample" and a.as_json()["seed"] == 1
 
 
+def test_sampling_noise_measures_the_change(tiny_service, digit):
+    mean = rec.reconstruct(tiny_service, "tiny-sd-mnist", digit)
+    sampled = rec.reconstruct(tiny_service, "tiny-sd-mnist", digit, sample=True, seed=3)
+    noise = rec.sampling_noise(sampled, mean)
+    change = np.abs(sampled.reconstruction - mean.reconstruction)
+    assert noise["max_abs_change"] == pytest.approx(float(change.max()))
+    assert rec.sampling_noise(mean, mean)["psnr_vs_mean"] == float("inf")
+
+
 def test_kl_matches_the_posterior(tiny_service, digit):
     r = rec.reconstruct(tiny_service, "tiny-sd-mnist", digit)
     model = tiny_service.get("tiny-sd-mnist").model

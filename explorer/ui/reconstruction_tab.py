@@ -17,7 +17,8 @@ from plotly.subplots import make_subplots
 from .. import data
 from ..image_input import ImageInputError, load_image
 from ..reconstruction import (Reconstruction, channel_gains, colormap, error_scale, latent_channel_images,
-                              rate_distortion_points, reconstruct_any, sd3_points, to_uint8, upscale)
+                              rate_distortion_points, reconstruct, reconstruct_any, sampling_noise, sd3_points,
+                              to_uint8, upscale)
 from .i18n import bilingual, register, tr
 
 STRINGS = {
@@ -195,14 +196,20 @@ def metrics_table(results: list[Reconstruction]) -> str:
     return "\n".join(lines)
 
 
-def latent_text(r: Reconstruction) -> str:
-    """Shape, size and ratio of the latent; for a 2-D latent the numbers themselves."""
+def latent_text(r: Reconstruction, noise: dict | None = None) -> str:
+    """Shape, size and ratio of the latent; for a 2-D latent the numbers themselves; with `noise`
+    (see sampling_noise), how much the sampled z changed the output."""
     numbers, pixels = r.z.size, r.original.size
     head = (f"**z shape** {list(r.z.shape)} = {numbers:,} numbers; **image** "
             f"{'x'.join(map(str, r.original.shape))} = {pixels:,} numbers; **ratio** {pixels:,} / {numbers:,} = "
             f"**{r.compression_ratio:.1f}x** for this image.  \n"
             f"Posterior σ: mean {float(r.std.mean()):.3g}, max {float(r.std.max()):.3g} "
             f"(sampling adds σ·ε; a tiny σ means sampling barely changes z).")
+    if noise is not None:
+        psnr = noise["psnr_vs_mean"]
+        head += (f"  \n**Sampling noise** (this sample against the posterior-mean reconstruction): max pixel change "
+                 f"{noise['max_abs_change']:.3f}, mean {noise['mean_abs_change']:.4f}, "
+                 f"PSNR {'∞ (identical)' if psnr == float('inf') else f'{psnr:.1f} dB'}.")
     if r.z.ndim == 1:
         rows = "\n".join(f"| z{i + 1} | {r.mean[i]:+.3f} | {r.std[i]:.3f} | {r.z[i]:+.3f} |" for i in range(numbers))
         return (head + "\n\nThis VAE's latent is just these numbers (no spatial layout, so no channel images):\n\n"
@@ -294,12 +301,13 @@ def build_reconstruction_tab(service) -> None:
                      f"enlarged with nearest neighbour (each pixel a square); metrics use the working-size arrays.")
         spatial = a.z.ndim == 3
         gallery_items = [(img, cap) for img, cap in latent_channel_images(a.z)] if spatial else []
+        noise = sampling_noise(a, reconstruct(service, name, a.original)) if sample else None
         return ("  \n".join(notes), _display(a.original), _display(a.reconstruction),
                 upscale(colormap(a.error, vmax), DISPLAY_SIDE), gr.Row(visible=b is not None),
                 _display(b.reconstruction) if b else None,
                 upscale(colormap(b.error, vmax), DISPLAY_SIDE) if b else None,
                 metrics_table([a, b] if b else [a]), gr.Gallery(value=gallery_items, visible=spatial),
-                latent_text(a))
+                latent_text(a, noise))
 
     view_inputs = [source, model, latent_mode, seed, fit, compare]
     view_outputs = [note, original, recon, error, compare_row, recon_b, error_b, metrics, channels, latent_md]
