@@ -9,7 +9,7 @@ through a server function.
 """
 from __future__ import annotations
 
-import os
+import threading
 import time
 from pathlib import Path
 
@@ -135,6 +135,9 @@ def build_latent_map_tab(service) -> None:
     default_b = int(np.flatnonzero(digits.labels == 8)[0])
     gr.set_static_paths([_plotly_js()])
     sprite, sprite_w, sprite_h = _sprite(digits.images)
+    if default_model is not None:  # encode the default model's digits + PCA now, so the first page is instant
+        threading.Thread(target=_prepare, args=(explorer, default_model), name="latent-map-prepare",
+                         daemon=True).start()
 
     # ---- value builders (pure Python, no Gradio) -------------------------------------------------
     def shown_projection(model: str, projection: str, lang: str):
@@ -397,6 +400,16 @@ def build_latent_map_tab(service) -> None:
     api_button.click(interpolate_api, [api_index_a, api_index_b, api_alpha, api_method, api_model], api_image,
                      api_name="interpolate")
     gr.api(latent_map, api_name="latent_map")
+
+
+def _prepare(explorer: LatentMapExplorer, model: str) -> None:
+    """Background warm-up of the default view: latents and PCA of `model`, then its UMAP fit is queued (it runs
+    in the projection worker, ~10-25 s, so the map usually shows UMAP by the time a student opens the tab)."""
+    try:
+        explorer.projections.get(model, "pca")
+        explorer.projections.start(model, "umap")
+    except Exception:  # noqa: BLE001 - a broken checkpoint is reported when a user asks for it
+        pass
 
 
 def latent_map_exact_fn(explorer: LatentMapExplorer):
