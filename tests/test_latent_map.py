@@ -13,7 +13,7 @@ from PIL import Image
 
 from explorer import projection as projection_mod
 from explorer.data import load_mnist
-from explorer.latent_map import (LatentMapExplorer, check_index, crop_digits, pad_digits, path_evenness,
+from explorer.latent_map import (LatentMapExplorer, blend_psnr, check_index, crop_digits, pad_digits, path_evenness,
                                  png_bytes, random_pair, tile_grid, to_uint8)
 from explorer.projection import IdentityProjection, PCAProjection, ProjectionCache
 
@@ -65,6 +65,18 @@ def test_path_evenness():
     assert path_evenness(even) == pytest.approx(1.0)
     jump = np.stack([a] * 5 + [b] * 4)
     assert path_evenness(jump) == pytest.approx(8.0)
+
+
+def test_blend_psnr_tells_a_crossfade_from_a_morph():
+    rng = np.random.default_rng(5)
+    a, b = rng.random((28, 28)), rng.random((28, 28))
+    crossfade = np.stack([(1 - t) * a + t * b for t in np.linspace(0, 1, 9)])
+    assert blend_psnr(crossfade) == float("inf")  # the middle IS the 50/50 blend
+    morph = crossfade.copy()
+    morph[4] = rng.random((28, 28))
+    assert blend_psnr(morph) < 15
+    with pytest.raises(ValueError, match="odd"):
+        blend_psnr(crossfade[:8])
 
 
 def test_tile_grid_is_row_major():
@@ -225,6 +237,16 @@ def test_compare_rows(explorer):
     for r in rows:
         assert r["frames"].shape == (9, 28, 28) and np.isfinite(r["evenness"]) and r["evenness"] >= 1
         assert r["digit_confidence"] is None  # the tiny service has no "mnist-classifier"
+        assert np.isfinite(r["blend_psnr"]) or r["blend_psnr"] == float("inf")
+
+
+def test_path_statistics_decode_all_pairs_in_one_batch(explorer, tiny_service, monkeypatch):
+    calls = []
+    real = tiny_service.decode
+    monkeypatch.setattr(tiny_service, "decode", lambda name, z: calls.append(len(z)) or real(name, z))
+    stats = explorer.path_statistics("tiny-sd-mnist", n_pairs=6, seed=3, method="slerp", n=5)
+    assert calls == [30] and stats["pairs"] == 6 and stats["evenness"] >= 1
+    assert explorer.path_statistics("tiny-sd-mnist", n_pairs=6, seed=3, method="slerp", n=5) is stats  # cached
 
 
 def test_server_functions(explorer):

@@ -25,6 +25,7 @@ SPRITE_COLS = 25
 PLANE_GRID = 21  # frames per side for the 2-D plane's live sliders
 MANIFOLD_GRID = 15  # digits per side of the decoded manifold drawn under the scatter
 COMPARE_STEPS = 9
+COMPARE_PAIRS = 50
 STRIP_ZOOM = 3
 
 STRINGS = {
@@ -83,6 +84,24 @@ STRINGS = {
     "lmap.preview_plane": ("preview: nearest pre-decoded grid point", "预览：最接近的预解码网格点"),
     "lmap.decoding": ("decoding…", "解码中…"),
     "lmap.strip": ("steps in the strip", "条带中的步数"),
+    "lmap.cmp_kl_weight": ("KL weight in training", "训练时的 KL 权重"),
+    "lmap.cmp_psnr": ("held-out reconstruction PSNR (dB)", "留出集重建 PSNR（dB）"),
+    "lmap.cmp_ssim": ("held-out reconstruction SSIM", "留出集重建 SSIM"),
+    "lmap.cmp_blend": ("middle frame vs a 50/50 pixel blend of A and B, PSNR dB (high = double exposure): "
+                       "this pair / mean of random pairs",
+                       "中间帧与 A、B 像素 50/50 叠加图的 PSNR（dB，越高越像“双重曝光”）：这一对 / 随机多对的平均"),
+    "lmap.cmp_confidence": ("digit classifier's confidence on the in-between frames (1 = clearly a digit): "
+                            "this pair / mean of random pairs",
+                            "数字分类器对中间帧的置信度（1 = 明确是某个数字）：这一对 / 随机多对的平均"),
+    "lmap.cmp_evenness": ("path evenness, largest step / mean step (1 = every step changes the picture equally): "
+                          "this pair / mean of random pairs",
+                          "路径均匀度：最大步长 / 平均步长（1 = 每一步变化相同）：这一对 / 随机多对的平均"),
+    "lmap.cmp_note": ("Pair: A = #{a} (digit {la}), B = #{b} (digit {lb}), {method}, {steps} steps; random pairs: "
+                      "{pairs} pairs of different digits (seed 0). PSNR/SSIM come from each checkpoint's "
+                      "metrics.json (500 held-out digits). Re-run: `python -m explorer.latent_map`.",
+                      "这一对：A = #{a}（数字 {la}），B = #{b}（数字 {lb}），{method}，{steps} 步；随机多对："
+                      "{pairs} 对不同数字（种子 0）。PSNR/SSIM 来自各检查点的 metrics.json（500 张留出数字）。"
+                      "复现：`python -m explorer.latent_map`。"),
     "lmap.compare_missing": ("The comparison needs both {a} and {b}; missing: {missing}.",
                              "比较需要 {a} 和 {b}；缺少：{missing}。"),
 }
@@ -350,14 +369,27 @@ def build_latent_map_tab(service) -> None:
             rows = explorer.compare([SD_KL_MODEL, REGULARISED_MODEL], a, b, method, COMPARE_STEPS)
         except ValueError as exc:
             raise gr.Error(str(exc)) from exc
-        table = ["| model | KL weight | held-out PSNR (dB) | SSIM | path evenness (max step / mean step; 1 = even) "
-                 "| classifier confidence on the 7 in-between frames |", "|---|---|---|---|---|---|"]
-        for r in rows:
-            table.append(f"| {r['model']} | {r['kl_weight']:g} | {_fmt(r['psnr'])} | {_fmt(r['ssim'], 3)} | "
-                         f"{_fmt(r['evenness'])} | {_fmt(r['digit_confidence'], 3)} |")
-        table.append(f"\nPair: A = #{int(a)} (digit {digits.labels[int(a)]}), B = #{int(b)} "
-                     f"(digit {digits.labels[int(b)]}), {method}, {COMPARE_STEPS} steps. PSNR/SSIM: "
-                     "metrics.json of each checkpoint (500 held-out digits).")
+        lang = _lang(request)
+        stats = [explorer.path_statistics(r["model"], COMPARE_PAIRS, 0, method, COMPARE_STEPS) for r in rows]
+
+        def t(key: str) -> str:
+            return text(f"lmap.cmp_{key}", lang)
+
+        lines = [f"| | {' | '.join(r['model'] for r in rows)} |", "|---|" + "---|" * len(rows)]
+
+        def line(label: str, values: list[str]) -> None:
+            lines.append(f"| {label} | {' | '.join(values)} |")
+
+        line(t("kl_weight"), [f"{r['kl_weight']:g}" for r in rows])
+        line(t("psnr"), [f"**{_fmt(r['psnr'])}**" for r in rows])
+        line(t("ssim"), [_fmt(r["ssim"], 3) for r in rows])
+        line(t("blend"), [f"{_fmt(r['blend_psnr'], 1)} / {_fmt(st['blend_psnr'], 1)}" for r, st in zip(rows, stats)])
+        line(t("confidence"), [f"{_fmt(r['digit_confidence'], 3)} / {_fmt(st['digit_confidence'], 3)}"
+                               for r, st in zip(rows, stats)])
+        line(t("evenness"), [f"{_fmt(r['evenness'])} / {_fmt(st['evenness'])}" for r, st in zip(rows, stats)])
+        lines.append("\n" + t("note").format(a=int(a), la=digits.labels[int(a)], b=int(b), lb=digits.labels[int(b)],
+                                              method=method, steps=COMPARE_STEPS, pairs=COMPARE_PAIRS))
+        table = lines
         strips = [to_uint8(_zoom(image_strip(r["frames"]), STRIP_ZOOM)) for r in rows]
         return strips[0], strips[1], "\n".join(table)
 
