@@ -53,7 +53,7 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in [
            epochs=40, batch_size=16, lr=1e-3, extra={"crop": 64, "crops_per_epoch": 1600}),
     Recipe(name="mnist-classifier", family="classifier", kind="classifier", dataset="mnist",
            config={"width": 32}, description="CNN digit classifier used to grade generated digits",
-           epochs=8, batch_size=64, lr=2e-3),
+           epochs=20, batch_size=64, lr=2e-3),
 ]}
 
 
