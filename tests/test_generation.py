@@ -219,3 +219,44 @@ def test_training_lowers_the_loss(tmp_path):
         loss.backward()
         optimizer.step()
     assert loss_now() < 0.7 * before
+
+
+# ---- the tab's public API, end to end on the shipped models ----------------------------------------
+def test_generate_endpoint_is_listed_with_its_parameters(app_server):
+    _, client = app_server
+    params = client.view_api(return_format="dict", print_info=False)["named_endpoints"]["/generate"]["parameters"]
+    assert [p["parameter_name"] for p in params] == ["digit", "seed", "steps", "sampler", "guidance", "space"]
+
+
+def test_generate_endpoint_returns_exact_png_frames_and_timings(app_server, shipped_service):
+    from PIL import Image
+
+    from explorer.denoising_view import to_uint8
+
+    _, client = app_server
+    final, frames, timings = client.predict(7, 3, 6, "ddim", 3.0, "latent", api_name="/generate")
+    with open(final, "rb") as fh:
+        assert fh.read(8) == b"\x89PNG\r\n\x1a\n"  # lossless, not webp
+    expected = generate(shipped_service, validate_request(7, 3, 6, "ddim", 3.0, "latent")).final[0, 0]
+    np.testing.assert_array_equal(np.asarray(Image.open(final)), to_uint8(expected))
+    assert len(frames) == 6 and frames[0]["caption"] == "step 1/6, t=830" and frames[-1]["caption"].endswith("t=0")
+    assert Image.open(frames[0]["image"]).format == "PNG"
+    assert timings["settings"]["digit"] == 7 and timings["settings"]["model"] == "ldm-mnist"
+    assert len(timings["per_step_ms"]) == 6 and timings["total_s"] > 0 and timings["dims_per_step"] == 196
+
+
+@pytest.mark.parametrize("args, message", [
+    ((3, 0, 0, "ddim", 3.0, "latent"), "steps must be between 1 and 1000"),
+    ((3, 0, 1001, "ddim", 3.0, "latent"), "steps must be between 1 and 1000"),
+    ((3, 0, 10, "euler", 3.0, "latent"), "sampler must be one of ddpm, ddim"),
+    ((3, 0, 10, "ddim", 99.0, "latent"), "guidance must be between 0 and 20"),
+    ((12, 0, 10, "ddim", 3.0, "latent"), "digit must be 0-9, or -1"),
+    ((3, 0, 10, "ddim", 3.0, "voxel"), "space must be one of latent, pixel"),
+])
+def test_generate_endpoint_refuses_bad_input_clearly(app_server, args, message):
+    from gradio_client.exceptions import AppError
+
+    _, client = app_server
+    with pytest.raises(AppError, match=message):
+        client.predict(*args, api_name="/generate")
+    assert client.predict(api_name="/ping") == "ok"  # the server keeps serving
