@@ -34,12 +34,12 @@ STRINGS = {
         "Each dot is one of the 500 held-out digits, encoded by the VAE and projected from its latent "
         "(for example 4 x 7 x 7 = 196 numbers) to 2-D. Hover a dot to see the digit. **Click a dot to pick A, "
         "click another to pick B** (or type their indices), then **drag the slider**: the latent between A and B "
-        "is decoded while you drag. The black line on the map is the path, projected by the same reducer; the "
-        "red ring is where you are.",
+        "is decoded while you drag. The line on the map is that path (its in-between latents projected by the same "
+        "reducer as the dots); the red ring is where you are.",
         "### 俯瞰潜空间\n"
         "每个点是 500 张留出测试数字之一：先由 VAE 编码，再把它的潜变量（例如 4 x 7 x 7 = 196 个数）投影到二维。"
         "鼠标悬停可以看到该数字。**点击一个点选为 A，再点击另一个点选为 B**（或直接输入编号），然后**拖动滑块**："
-        "拖动时就会解码 A 与 B 之间的潜变量。地图上的黑线是这条路径（用同一个降维器投影），红圈是当前位置。"),
+        "拖动时就会解码 A 与 B 之间的潜变量。地图上的线就是这条路径（中间的潜变量与点用同一个降维器投影），红圈是当前位置。"),
     "lmap.model": ("VAE", "VAE 模型"),
     "lmap.projection": ("Projection to 2-D", "二维投影方法"),
     "lmap.interp": ("Interpolation", "插值方式"),
@@ -201,7 +201,8 @@ def build_latent_map_tab(service) -> None:
             status += f"; PCA keeps {100 * proj.explained_variance_ratio.sum():.0f}% of the variance in 2-D"
         if notice:
             status += f"  \n*{notice}*"
-        return value, status, (projection == "umap" and name == "pca")
+        pending = name == "pca" and projection == "umap" and explorer.projections.status(model, "umap") == "pending"
+        return value, status, pending
 
     def player_value(pp: PairPath, lang: str) -> dict:
         la, lb = int(digits.labels[pp.index_a]), int(digits.labels[pp.index_b])

@@ -28,6 +28,7 @@ function loadPlotly() {
 }
 
 function figure(v) {
+  const ink = getComputedStyle(element).color || '#222';  // follows Gradio's light / dark theme
   const data = [];
   const pts = v.points;
   for (let d = 0; d < 10; d++) {
@@ -40,21 +41,23 @@ function figure(v) {
   }
   if (v.path) {
     data.push({type: 'scatter', mode: 'lines+markers', name: v.labels.path, x: v.path.x, y: v.path.y,
-               line: {color: '#222', width: 2}, marker: {size: 4, color: '#222'}, hoverinfo: 'skip'});
+               line: {color: ink, width: 2}, marker: {size: 4, color: ink}, hoverinfo: 'skip'});
   }
   for (const [which, symbol] of [['a', 'circle'], ['b', 'square']]) {
     const i = v[which];
     if (i === null || i === undefined) continue;
     data.push({type: 'scatter', mode: 'markers+text', name: which.toUpperCase(), x: [pts.x[i]], y: [pts.y[i]],
                customdata: [i], text: [which.toUpperCase()], textposition: 'top center',
-               textfont: {size: 16, color: '#000'}, hoverinfo: 'none',
-               marker: {size: 16, symbol, color: COLORS[pts.label[i]], line: {width: 3, color: '#000'}}});
+               textfont: {size: 16, color: ink}, hoverinfo: 'none',
+               marker: {size: 16, symbol, color: COLORS[pts.label[i]], line: {width: 3, color: ink}}});
   }
   const layout = {
+    paper_bgcolor: 'rgba(0,0,0,0)', plot_bgcolor: 'rgba(0,0,0,0)', font: {color: ink},
     margin: {l: 45, r: 10, t: 30, b: 40}, height: 520, hovermode: 'closest', dragmode: 'pan',
     title: {text: v.title, font: {size: 14}}, uirevision: v.model + '|' + v.projection,
-    xaxis: {title: {text: v.axis[0]}, zeroline: false},
-    yaxis: {title: {text: v.axis[1]}, zeroline: false, scaleanchor: 'x', scaleratio: 1},
+    xaxis: {title: {text: v.axis[0]}, zeroline: false, gridcolor: 'rgba(128,128,128,0.25)'},
+    yaxis: {title: {text: v.axis[1]}, zeroline: false, scaleanchor: 'x', scaleratio: 1,
+            gridcolor: 'rgba(128,128,128,0.25)'},
     legend: {title: {text: v.labels.digit}, itemclick: 'toggle'}, images: [],
   };
   if (v.grid) {
@@ -95,8 +98,10 @@ function setCursor(detail) {
 
 async function draw() {
   const v = current();
-  if (!v || !v.points) { plot.textContent = (v && v.message) || ''; return; }
-  try { await loadPlotly(); } catch (e) { plot.textContent = String(e); return; }
+  const msg = element.querySelector('.lsx-map-msg');
+  if (!v || !v.points) { msg.textContent = (v && v.message) || ''; return; }
+  try { await loadPlotly(); } catch (e) { msg.textContent = String(e); return; }
+  msg.textContent = '';
   const {data, layout} = figure(v);
   await window.Plotly.react(plot, data, layout, {displaylogo: false, responsive: true, scrollZoom: true,
                                                  modeBarButtonsToRemove: ['lasso2d', 'select2d']});
