@@ -1,7 +1,8 @@
 """Command line that (re)builds every shipped checkpoint, seeded and reproducible.
 
-    python -m explorer.train                      # every recipe, in dependency order
+    python -m explorer.train                      # every recipe, in dependency order (VAEs, classifier, denoisers)
     python -m explorer.train sd-vae-mnist-c4      # just some
+    python -m explorer.train ldm-mnist            # denoisers are built by explorer.train_diffusion
     python -m explorer.train --mnist-idx ~/mnist  # train on full MNIST IDX files instead
     python -m explorer.train --list
 
@@ -186,20 +187,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="list recipes and exit")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     args = parser.parse_args(argv)
+    from . import train_diffusion
+
+    everything = {**RECIPES, **train_diffusion.RECIPES}
     if args.list:
-        for recipe in RECIPES.values():
+        for recipe in everything.values():
             print(f"{recipe.name:24s} {recipe.description}")
         return 0
     if args.threads:
         torch.set_num_threads(args.threads)
-    unknown = [n for n in args.names if n not in RECIPES]
+    unknown = [n for n in args.names if n not in everything]
     if unknown:
         parser.error(f"unknown recipe(s): {', '.join(unknown)}; see --list")
-    names = args.names or list(RECIPES)
     rows = []
-    for name in names:
-        metrics = build_checkpoint(RECIPES[name], args.out, args.mnist_idx, progress=not args.quiet)
-        rows.append(summary_row(name, metrics))
+    for name in args.names or list(everything):
+        if name in train_diffusion.RECIPES:  # needs sd-vae-mnist-c4 and mnist-classifier in --out
+            metrics = train_diffusion.build_checkpoint(train_diffusion.RECIPES[name], args.out, args.mnist_idx,
+                                                       progress=not args.quiet)
+            rows.append(train_diffusion.summary_row(name, metrics))
+        else:
+            metrics = build_checkpoint(RECIPES[name], args.out, args.mnist_idx, progress=not args.quiet)
+            rows.append(summary_row(name, metrics))
         print(rows[-1], flush=True)
     print("\nSummary (held-out data)\n" + "\n".join(rows))
     return 0

@@ -25,5 +25,5 @@ def test_cli_lists_recipes(capsys):
     assert main(["--list"]) == 0
     out = capsys.readouterr().out
     for name in ("sd-vae-mnist-c1", "sd-vae-mnist-c8", "chapter-vae-mnist", "vae-mnist-kl1", "vae-mnist-2d",
-                 "sd-vae-photos-f8c4"):
+                 "sd-vae-photos-f8c4", "mnist-classifier", "ldm-mnist", "pixel-dm-mnist"):
         assert name in out
