@@ -249,21 +249,74 @@ def test_path_statistics_decode_all_pairs_in_one_batch(explorer, tiny_service, m
     assert explorer.path_statistics("tiny-sd-mnist", n_pairs=6, seed=3, method="slerp", n=5) is stats  # cached
 
 
-def test_server_functions(explorer):
-    from explorer.ui.latent_map_tab import latent_map_exact_fn, latent_map_plane_exact_fn
+@pytest.fixture(scope="module")
+def views(explorer):
+    from explorer.ui.latent_map_views import LatentMapViews
 
-    exact = latent_map_exact_fn(explorer)
-    ok = exact({"model": "tiny-sd-mnist", "index_a": 1, "index_b": 2, "alpha": 0, "method": "lerp",
-                "projection": "pca"})
+    return LatentMapViews(explorer)
+
+
+def test_server_functions(views, explorer):
+    ok = views.latent_map_exact({"model": "tiny-sd-mnist", "index_a": 1, "index_b": 2, "alpha": 0, "method": "lerp",
+                                 "projection": "pca"})
     assert np.array_equal(png_pixels(ok["image"]), to_uint8(explorer.interpolate("tiny-sd-mnist", 1, 2, 0)))
     assert ok["xy"] == pytest.approx(explorer.projections.get("tiny-sd-mnist", "pca").coords[1].tolist())
-    for bad in ({"model": "x"}, {"alpha": -1}, {"index_a": 9999}, "not a dict"):
+    for bad in ({"model": "x"}, {"alpha": -1}, {"index_a": 9999}, {"method": None}, "not a dict"):
         payload = bad if not isinstance(bad, dict) else {"model": "tiny-sd-mnist", "index_a": 1, "index_b": 2,
                                                           "alpha": 0.5, "method": "lerp", **bad}
-        assert "error" in exact(payload)
-    plane = latent_map_plane_exact_fn(explorer)
-    assert png_pixels(plane({"model": "tiny-2d", "z1": 0.5, "z2": -1})["image"]).shape == (28, 28)
-    assert "error" in plane({"model": "tiny-sd-mnist", "z1": 0, "z2": 0})
+        assert "error" in views.latent_map_exact(payload)
+    plane = views.latent_map_plane_exact({"model": "tiny-2d", "z1": 0.5, "z2": -1})
+    assert png_pixels(plane["image"]).shape == (28, 28)
+    assert "error" in views.latent_map_plane_exact({"model": "tiny-sd-mnist", "z1": 0, "z2": 0})
+
+
+def test_map_and_player_values(views, explorer):
+    import json
+
+    value, player, status, pending = views.render("tiny-chapter", "pca", 10, 20, "slerp", True)
+    json.dumps([value, player])  # the browser receives them as JSON
+    assert value["projection"] == "pca" and not pending and value["grid"] is None
+    assert len(value["points"]["x"]) == 500 and len(value["path"]["x"]) == len(player["frames"]) == 33
+    coords = explorer.projections.get("tiny-chapter", "pca").coords
+    assert value["path"]["x"][0] == pytest.approx(coords[10, 0], abs=1e-4)
+    assert player["key"] == value["key"] and "tiny-chapter" in status
+    frames = [png_pixels(uri) for uri in player["frames"]]
+    pp = explorer.pair_path("tiny-chapter", 10, 20, "slerp")
+    assert all(np.array_equal(f, to_uint8(g)) for f, g in zip(frames, pp.frames))
+    planar, _, _, _ = views.render("tiny-2d", "umap", 10, 20, "lerp", True)
+    assert planar["projection"] == "latent" and planar["grid"]["x1"] > planar["grid"]["x0"]
+    plane = views.plane_value("tiny-2d")
+    assert len(plane["frames"]) == plane["n"] ** 2
+    with pytest.raises(ValueError, match="out of range"):
+        views.render("tiny-2d", "pca", 10, 500, "lerp", True)
+
+
+def test_umap_pending_falls_back_to_pca(tiny_service, monkeypatch):
+    from explorer.ui.latent_map_views import LatentMapViews
+
+    gate = threading.Event()
+
+    def gated_fit(latents, method, **params):  # stands in for a slow UMAP fit
+        gate.wait(10)
+        return PCAProjection.fit(latents)
+
+    monkeypatch.setattr(projection_mod, "fit_projection", lambda latents, method, **params: (
+        gated_fit(latents, method) if method == "umap" else PCAProjection.fit(latents)))
+    fresh = LatentMapViews(LatentMapExplorer(tiny_service))
+    value, status, pending = fresh.map_value("tiny-sd-mnist", "umap", 1, 2, "lerp", False)
+    assert value["projection"] == "pca" and pending and "UMAP is being computed" in status
+    gate.set()
+    fresh.explorer.projections.wait("tiny-sd-mnist", "umap", timeout=10)
+    value, status, pending = fresh.map_value("tiny-sd-mnist", "umap", 1, 2, "lerp", False)
+    assert value["projection"] == "umap" and not pending and "UMAP" not in status
+
+
+def test_compare_view(views):
+    strip_a, strip_b, table = views.compare(0, 499, "lerp", models=("tiny-sd-mnist", "tiny-chapter"))
+    assert strip_a.dtype == np.uint8 and strip_a.shape == (28 * 3, (9 * 30 - 2) * 3)
+    assert "tiny-sd-mnist" in table and "n/a" in table  # no classifier in the tiny service
+    missing = views.compare(0, 1, "lerp", models=("tiny-sd-mnist", "not-there"))
+    assert missing[0] is None and "not-there" in missing[2]
 
 
 # ---- the public API through the real app (shipped checkpoints) -------------------------------------
