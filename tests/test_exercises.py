@@ -1,0 +1,301 @@
+"""The five exercises: answer checking against compression(), learning curves from the recorded history, the
+held-out table, the 2-D latent statistics and the rate-distortion verdict; then the tab's handlers in both
+languages, on tiny random-init models (nothing to measure) and on the shipped checkpoints."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from explorer import exercises as ex
+from explorer.compression import compression
+from explorer.metrics import psnr_from_mse
+
+
+class FakeCatalogue:
+    """A service stand-in: names, metrics, shapes and configs from dicts."""
+
+    def __init__(self, models: dict[str, dict]):
+        self.models = models
+
+    def names(self, kind=None, dataset=None):
+        return [n for n, m in self.models.items() if kind is None or m.get("kind", "vae") == kind]
+
+    def metrics(self, name):
+        return self.models[name]["metrics"]
+
+    def vae_shapes(self, name):
+        return self.models[name]["shapes"]
+
+    def config(self, name):
+        return {"dataset": self.models[name].get("dataset", "mnist")}
+
+
+def digit_vae(channels: int, psnr: float | None, **metrics) -> dict:
+    measured = {} if psnr is None else {"psnr": psnr, "mse": 10 ** (-psnr / 10), "n_images": 500,
+                                        "split": "mnist-test", "ssim": 0.9}
+    return {"metrics": {**measured, **metrics},
+            "shapes": {"input_shape": [1, 28, 28], "latent_shape": [channels, 7, 7], "factor": 4}}
+
+
+# ---- exercise 1 --------------------------------------------------------------------------------------------
+def test_recipe_and_command_come_from_the_recipes():
+    from explorer.recipes import RECIPES
+
+    recipe = ex.training_recipe("sd-vae-mnist-c4")
+    assert recipe["epochs"] == RECIPES["sd-vae-mnist-c4"].epochs
+    assert recipe["kl_weight"] == RECIPES["sd-vae-mnist-c4"].config["kl_weight"]
+    assert recipe["command"] == "python -m explorer.train sd-vae-mnist-c4"
+    with pytest.raises(ValueError, match="no training recipe"):
+        ex.retrain_command("no-such-model")
+
+
+def test_learning_curves_keep_rows_aligned_and_sorted():
+    history = [{"epoch": 2, "loss": 5.0, "reconstruction": 4.0, "kl": 20.0},
+               {"epoch": 1, "loss": 9.0, "reconstruction": 8.0, "kl": 10.0},
+               {"epoch": 3, "loss": float("nan"), "reconstruction": 3.0, "kl": 30.0},  # dropped: not finite
+               {"epoch": 4, "loss": 2.0}]  # dropped: missing terms
+    curves = ex.learning_curves({"history": history})
+    assert curves.epochs == [1, 2]
+    assert curves.terms == {"loss": [9.0, 5.0], "reconstruction": [8.0, 4.0], "kl": [10.0, 20.0]}
+    assert len(ex.learning_curves({})) == 0
+
+
+@pytest.mark.parametrize("values, trend", [([1.0, 5.0], "rises"), ([5.0, 1.0], "falls"), ([5.0, 5.2], "flat"),
+                                           ([3.0], "unknown"), ([0.0, 2.0], "unknown")])
+def test_kl_trend(values, trend):
+    assert ex.kl_trend(values) == trend
+
+
+def test_shipped_c4_history_has_every_epoch_it_was_trained_for(shipped_service):
+    metrics = shipped_service.metrics("sd-vae-mnist-c4")
+    curves = ex.learning_curves(metrics)
+    assert curves.epochs == list(range(1, metrics["epochs"] + 1))
+    assert curves.terms["reconstruction"][-1] < curves.terms["reconstruction"][0]
+
+
+# ---- exercise 2 --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("text, shape", [("64x64x4", (64, 64, 4)), ("4 x 64 x 64", (4, 64, 64)),
+                                         ("[4, 64, 64]", (4, 64, 64)), ("64×64×4", (64, 64, 4)),
+                                         ("64*64*4", (64, 64, 4)), ("  ", None), (None, None)])
+def test_parse_shape(text, shape):
+    assert ex.parse_shape(text) == shape
+
+
+@pytest.mark.parametrize("text", ["abc", "64x", "4.5x64x64", "-4x64x64"])
+def test_parse_shape_refuses_non_shapes(text):
+    with pytest.raises(ValueError):
+        ex.parse_shape(text)
+
+
+@pytest.mark.parametrize("text, value", [("16384", 16384), ("16,384", 16384), ("16 384", 16384), ("48x", 48),
+                                         ("48×", 48), ("48:1", 48), ("48.0", 48), ("48 倍", 48), (12.5, 12.5),
+                                         ("", None), (None, None)])
+def test_parse_number(text, value):
+    assert ex.parse_number(text) == value
+
+
+@pytest.mark.parametrize("text", ["abc", "4x64x64", "nan", "inf", "1,5", float("nan")])
+def test_parse_number_refuses_non_numbers(text):
+    with pytest.raises(ValueError):
+        ex.parse_number(text)
+
+
+@pytest.mark.parametrize("question", ex.QUESTIONS)
+def test_the_calculators_own_answers_are_correct_in_both_shape_orders(question):
+    r = compression(question.height, question.width, question.image_channels, question.factor,
+                    question.latent_channels)
+    c, h, w = r.latent_shape
+    for shape in (f"{h}x{w}x{c}", f"[{c}, {h}, {w}]"):
+        check = ex.check_latent_answer(question, shape, str(r.latent_dims), f"{r.ratio:.3f}")
+        assert check.all_correct, check
+
+
+def test_wrong_empty_and_unreadable_answers_are_told_apart():
+    q = ex.LatentQuestion(512, 512, 3, 8, 4)
+    check = ex.check_latent_answer(q, "64x4x64", "", "forty-eight")
+    assert (check.shape.status, check.dims.status, check.ratio.status) == ("wrong", "empty", "unreadable")
+    assert not check.all_correct
+    assert check.shape.expected == "64 x 64 x 4" and check.dims.expected == "16,384"
+    assert ex.check_latent_answer(q, "64x64x4", "16385", "47").dims.status == "wrong"
+    assert ex.check_latent_answer(q, "64x64x4", "16384", "48.4").ratio.status == "correct"  # within 1 %
+    assert ex.check_latent_answer(q, "64x64x4", "16384", "49").ratio.status == "wrong"
+
+
+def test_questions_cover_several_resolutions_and_channel_counts():
+    assert len({(q.height, q.width) for q in ex.QUESTIONS}) >= 4
+    assert len({q.latent_channels for q in ex.QUESTIONS}) >= 2
+    assert any(q.height != q.width for q in ex.QUESTIONS)
+
+
+# ---- exercise 3 --------------------------------------------------------------------------------------------
+def test_heldout_table_sorts_by_mse_and_skips_unmeasured_models():
+    service = FakeCatalogue({"a": digit_vae(4, 25.0), "b": digit_vae(2, 30.0), "c": digit_vae(8, None),
+                             "u": digit_vae(4, 40.0, untrained=True),
+                             "p": {**digit_vae(4, 35.0), "dataset": "photos"}})
+    rows = ex.heldout_table(service)
+    assert [r["name"] for r in rows] == ["b", "a", "p"]  # mnist by MSE, then photos
+    assert rows[0]["latent_shape"] == "2x7x7" and rows[0]["ratio"] == pytest.approx(784 / 98)
+    best = ex.best_model(rows)
+    assert best["name"] == "b" and ex.best_model(rows, "video") is None
+
+
+def test_check_best_model():
+    service = FakeCatalogue({"a": digit_vae(4, 25.0), "b": digit_vae(2, 30.0)})
+    rows = ex.heldout_table(service)
+    right = ex.check_best_model(rows, "b", "30.02")
+    assert (right.model, right.psnr, right.best) == ("correct", "correct", "b")
+    assert right.best_psnr == pytest.approx(psnr_from_mse(rows[0]["mse"]))
+    wrong = ex.check_best_model(rows, "a", "31")
+    assert (wrong.model, wrong.psnr) == ("wrong", "wrong")
+    assert (ex.check_best_model(rows, None, "x").model, ex.check_best_model(rows, None, "x").psnr) == \
+        ("empty", "unreadable")
+    with pytest.raises(ValueError, match="no mnist VAE"):
+        ex.check_best_model([], "a", "1")
+
+
+def test_shipped_table_matches_metrics_json(shipped_service):
+    rows = ex.heldout_table(shipped_service)
+    assert rows, "the shipped VAEs have held-out metrics"
+    for row in rows:
+        metrics = shipped_service.metrics(row["name"])
+        assert row["mse"] == metrics["mse"]
+        assert psnr_from_mse(row["mse"]) == pytest.approx(metrics["psnr"], abs=0.01)  # PSNR is 10 log10(1/MSE)
+
+
+# ---- exercise 4 --------------------------------------------------------------------------------------------
+def test_latent_distribution_of_a_standard_normal_sample_looks_like_the_prior():
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(10), 100)
+    centres = np.stack([np.cos(labels * 0.63), np.sin(labels * 0.63)], 1) * 1.2
+    grouped = centres + 0.15 * rng.standard_normal((1000, 2))
+    stats = ex.latent_distribution(grouped, labels)
+    assert stats["nn_same_digit"] > 0.8 and ex.distribution_verdict(stats) == "prior_clusters"
+    mixed = ex.latent_distribution(rng.standard_normal((1000, 2)), labels)
+    assert mixed["within_2"] == pytest.approx(ex.PRIOR_WITHIN_2, abs=0.04)
+    assert mixed["nn_same_digit"] < 0.2 and ex.distribution_verdict(mixed) == "prior_mixed"
+    far = ex.latent_distribution(rng.standard_normal((1000, 2)) * 8 + 5, labels)
+    assert ex.distribution_verdict(far) == "spread"
+    with pytest.raises(ValueError):
+        ex.latent_distribution(np.zeros((5, 3)), np.zeros(5))
+
+
+# ---- exercise 5 --------------------------------------------------------------------------------------------
+def test_channel_sweep_reads_only_measured_sd_mnist_models():
+    service = FakeCatalogue({"sd-vae-mnist-c4": digit_vae(4, 29.0), "sd-vae-mnist-c3": digit_vae(3, 27.5),
+                             "sd-vae-mnist-c8": digit_vae(8, None), "vae-mnist-kl1": digit_vae(4, 20.0),
+                             "sd-vae-mnist-c4x": digit_vae(4, 10.0)})
+    points = ex.channel_sweep(service)
+    assert [(p.channels, p.psnr) for p in points] == [(3, 27.5), (4, 29.0)]
+    answer = ex.rate_distortion_verdict(points)
+    assert answer.verdict == "four_better" and answer.gain_db == pytest.approx(1.5)
+    assert answer.ratio_3 == pytest.approx(784 / 147) and answer.ratio_4 == pytest.approx(4.0)
+
+
+@pytest.mark.parametrize("psnr3, psnr4, verdict", [(27.0, 29.0, "four_better"), (29.0, 27.0, "three_enough"),
+                                                   (28.0, 28.1, "no_difference")])
+def test_rate_distortion_verdict(psnr3, psnr4, verdict):
+    points = [ex.SweepPoint(3, 5.3, psnr3, "c3"), ex.SweepPoint(4, 4.0, psnr4, "c4")]
+    assert ex.rate_distortion_verdict(points).verdict == verdict
+
+
+def test_rate_distortion_is_unknown_without_both_3_and_4():
+    answer = ex.rate_distortion_verdict([ex.SweepPoint(4, 4.0, 29.0, "c4"), ex.SweepPoint(8, 2.0, 31.0, "c8")])
+    assert answer.verdict == "unknown" and answer.gain_db is None and answer.monotonic
+
+
+def test_published_sweep_is_sd3_4_8_16_from_the_presets():
+    from explorer.compression import PUBLISHED_VAES
+
+    points = ex.published_channel_sweep()
+    assert [p.channels for p in points] == [4, 8, 16]
+    by_name = {p.name: p.psnr for p in PUBLISHED_VAES}
+    assert [p.psnr for p in points] == [by_name[p.source] for p in points]
+    assert points[0].psnr < points[1].psnr < points[2].psnr
+    assert points[0].ratio == pytest.approx(48.0)
+
+
+def test_headline_numbers(shipped_service, tiny_service):
+    numbers = ex.headline_numbers(shipped_service)
+    metrics = shipped_service.metrics("sd-vae-mnist-c4")
+    assert (numbers["sd_pixels"], numbers["sd_latents"], numbers["sd_ratio"]) == (786432, 16384, 48.0)
+    assert numbers["psnr"] == metrics["psnr"] and numbers["latent_shape"] == "4x7x7"
+    assert ex.headline_numbers(tiny_service)["model"] is None  # no trained model, so no quoted PSNR
+
+
+# ---- the tab's handlers, in both languages ------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def tab():
+    from explorer.ui import exercises_tab
+
+    return exercises_tab
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_latent_check_messages_in_both_languages(tab, lang):
+    answers = ["32x32x4", "4096", "48", "oops", "", "48"] + [""] * (3 * len(ex.QUESTIONS) - 6)
+    text = tab.check_latents(answers, lang)
+    assert text.count("✅") == 4 and "⚠️" in text and "⬜" in text
+    assert ("全对" in text) == (lang == "zh")
+    assert ("fully right" in text) == (lang == "en")
+    for i, q in enumerate(ex.QUESTIONS, start=1):
+        assert f"{q.solve().latent_dims:,}" in tab.reveal_latents(lang)
+
+
+def test_every_message_key_the_tab_can_format_exists(tab):
+    from explorer.ui.i18n import all_strings
+
+    table = all_strings()
+    for status in ("correct", "wrong", "empty", "unreadable"):
+        assert f"ex.{status}" in table
+    for key in (*(f"ex1.{c}" for c in tab.TREND_CHOICES), *(f"ex4.{c}" for c in tab.DISTRIBUTION_CHOICES),
+                *(f"ex5.{c}" for c in ex.PREDICTIONS)):
+        assert key in table
+
+
+def test_handlers_on_tiny_untrained_models_explain_instead_of_crashing(tab, tiny_service):
+    assert tab.check_best([], "x", "1", "zh") == tab.text("ex3.none", "zh")
+    assert "not installed" in tab.measure_distribution(tiny_service, "prior_mixed", "en")
+    message, plot = tab.reveal_rate_distortion(tiny_service, "four_better", "en")
+    assert "cannot be measured here yet" in message and "25.12" in message
+    assert tab.reveal_rate_distortion(tiny_service, None, "zh")[0] == tab.text("ex.pick_first", "zh")
+    assert tab.check_trend(ex.LearningCurves([], {}), 1e-6, "rises", "en") == tab.text("ex1.no_history", "en")
+
+
+def test_handlers_on_the_shipped_models(tab, shipped_service):
+    curves = ex.learning_curves(shipped_service.metrics("sd-vae-mnist-c4"))
+    truth = ex.kl_trend(curves.terms["kl"])
+    assert "✅" in tab.check_trend(curves, 1e-6, truth, "en")
+    assert "❌" in tab.check_trend(curves, 1e-6, next(c for c in tab.TREND_CHOICES if c != truth), "zh")
+    assert tab.check_trend(curves, 1e-6, None, "en") == tab.text("ex.pick_first", "en")
+
+    rows = ex.heldout_table(shipped_service)
+    best = ex.best_model(rows)
+    answer = f"{psnr_from_mse(best['mse']):.2f}"
+    assert tab.check_best(rows, best["name"], answer, "en").count("✅") == 2
+
+    message = tab.measure_distribution(shipped_service, "prior_clusters", "zh")
+    stats = tab._planar_stats(shipped_service, ex.PLANAR_MODEL)
+    assert stats["n"] == 500 and math.isfinite(stats["std_x"])
+    assert f"{stats['within_2']:.1%}" in message and "测得的图景" in message
+
+    figure = tab.curves_figure(curves, "zh")
+    assert figure.layout.annotations[0].text == tab.text("ex1.plot_left", "zh")
+    assert list(figure.data[2].y) == curves.terms["kl"]
+
+
+def test_the_tab_builds_alone_and_inside_the_app(tab, tiny_service):
+    import gradio as gr
+
+    from explorer.ui.app import build_demo
+
+    with gr.Blocks() as alone:
+        tab.build_exercises_tab(tiny_service)
+    assert any(isinstance(b, gr.Accordion) for b in alone.blocks.values())
+    demo = build_demo(tiny_service, tabs={"exercises": tab.build_exercises_tab})
+    tabs = [b for b in demo.blocks.values() if isinstance(b, gr.Tabs)]
+    assert tabs and tabs[0].elem_id == "explorer-tabs"
+    # the "open the latent map" button targets the app's Tabs: its event outputs that component
+    fns = demo.fns.values() if isinstance(demo.fns, dict) else demo.fns
+    assert any(tabs[0]._id in [o._id for o in fn.outputs] for fn in fns)
