@@ -1,9 +1,14 @@
-"""The Blocks app: one tab per module, all sharing one ModelService, plus the /models API."""
+"""The Blocks app: a header (title, language switch, the chapter's four questions), one tab per module, all
+sharing one ModelService, plus the /models and /ping APIs."""
 from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
 
 import gradio as gr
 
-from .i18n import build_i18n, register, tr
+from .i18n import LANGUAGE_ELEM_ID, LANGUAGE_NAMES, build_i18n, load_js, register, switch_js, tab_label_pairs, tr
+from .learn import build_overview
 
 STRINGS = {
     "app.title": ("# Latent Space Explorer\nHow a VAE compresses images into a latent space, and why Stable "
@@ -14,10 +19,34 @@ STRINGS = {
     "app.reconstruction": ("Reconstruction", "重建"),
     "app.latent_map": ("Latent map", "潜空间地图"),
     "app.denoising": ("Denoising", "去噪过程"),
+    "app.compression": ("Compression", "压缩率"),
+    "app.exercises": ("Exercises", "练习"),
     "app.pending": ("This tab is not built yet (see the project's open issues). Nothing here is faked.",
                     "此标签页尚未完成（见项目的待办 issue）。这里不展示任何伪造内容。"),
 }
 register(STRINGS)
+
+TAB_KEYS = ("reconstruction", "latent_map", "denoising", "compression", "exercises")
+TAB_LABELS = {key: f"app.{key}" for key in TAB_KEYS}
+TABS_ID = "explorer-tabs"
+
+
+@dataclass(frozen=True)
+class AppContext:
+    """What a tab builder may wire to besides the service: `language` (a gr.Radio whose value, "en" or "zh",
+    follows the page's language; pass it as an input to word Python-side messages with `i18n.text`) and `tabs`
+    (the gr.Tabs; return `gr.Tabs(selected="<tab key>")` to switch tabs). A builder receives it when it takes
+    a second parameter: `def build_<key>_tab(service, ui)`."""
+
+    language: gr.Radio
+    tabs: gr.Tabs
+
+
+def _accepts_context(builder) -> bool:
+    try:
+        return len(inspect.signature(builder).parameters) >= 2
+    except (TypeError, ValueError):
+        return False
 
 
 def build_demo(service, tabs: dict | None = None) -> gr.Blocks:
@@ -29,17 +58,28 @@ def build_demo(service, tabs: dict | None = None) -> gr.Blocks:
         """Every model the server holds: name, kind, dataset, latent_shape, params and held-out metrics."""
         return service.models()
 
-    with gr.Blocks(title="Latent Space Explorer") as demo:
-        gr.Markdown(tr("app.title"))
-        with gr.Tabs():
-            for key, label in (("reconstruction", "app.reconstruction"), ("latent_map", "app.latent_map"),
-                               ("denoising", "app.denoising"), ("compression", "comp.tab")):
-                with gr.Tab(tr(label), id=key):
+    with gr.Blocks(title="Latent Space Explorer · 潜空间探索器") as demo:
+        with gr.Row(equal_height=True):
+            with gr.Column(scale=4):
+                gr.Markdown(tr("app.title"))
+            with gr.Column(scale=1, min_width=200):
+                language = gr.Radio([(name, code) for code, name in LANGUAGE_NAMES.items()], value="en",
+                                    label="Language / 语言", elem_id=LANGUAGE_ELEM_ID)
+        build_overview(service, open=True)
+        with gr.Tabs(elem_id=TABS_ID) as tab_set:
+            ui = AppContext(language=language, tabs=tab_set)
+            for key in TAB_KEYS:
+                with gr.Tab(tr(TAB_LABELS[key]), id=key, elem_id=f"tab-{key}"):
                     builder = tabs.get(key)
                     if builder is None:
                         gr.Markdown(tr("app.pending"))
+                    elif _accepts_context(builder):
+                        builder(service, ui)
                     else:
                         builder(service)
+        tab_labels = tab_label_pairs(demo)
+        language.input(None, language, language, js=switch_js(tab_labels), api_visibility="private", queue=False)
+        demo.load(None, None, language, js=load_js(tab_labels), api_visibility="private", queue=False)
         gr.api(models, api_name="models")
 
         def ping() -> str:
@@ -48,9 +88,6 @@ def build_demo(service, tabs: dict | None = None) -> gr.Blocks:
 
         gr.api(ping, api_name="ping")
     return demo
-
-
-TAB_KEYS = ("reconstruction", "latent_map", "denoising", "compression")
 
 
 def default_tabs() -> dict:
@@ -70,4 +107,6 @@ def default_tabs() -> dict:
 
 
 def launch_kwargs() -> dict:
+    """Keyword arguments for demo.launch(); call it after build_demo (the i18n table includes the text the
+    tabs registered while being built)."""
     return {"i18n": build_i18n(), "show_error": True, "max_file_size": "10mb"}
