@@ -260,3 +260,51 @@ def test_generate_endpoint_refuses_bad_input_clearly(app_server, args, message):
     with pytest.raises(AppError, match=message):
         client.predict(*args, api_name="/generate")
     assert client.predict(api_name="/ping") == "ok"  # the server keeps serving
+
+
+# ---- drawing -------------------------------------------------------------------------------------
+def test_panels_and_frames_are_exact_pixels():
+    from explorer.denoising_view import (API_PANEL, PANEL, channel_panel, diverging, frame_strip, image_panel,
+                                         speedup_rows)
+
+    colours = diverging(np.array([[0.0, 3.0, -3.0, 9.0]]), vmax=3.0)[0]
+    assert colours[0].tolist() == [255, 255, 255] and colours[1].tolist() == colours[3].tolist()  # saturates
+    assert colours[1][0] > colours[1][2] and colours[2][2] > colours[2][0]  # red above 0, blue below
+    digit = np.zeros((1, 28, 28), np.float32)
+    digit[0, 5, 7] = 1.0
+    panel = image_panel(digit, API_PANEL)
+    assert panel.shape == (56, 56, 3) and panel[10:12, 14:16].min() == 255 and panel.sum() == 255 * 3 * 4
+    channels = channel_panel(np.zeros((4, 7, 7), np.float32), 3.0)
+    assert channels.shape == (PANEL, PANEL, 3)
+    strip = frame_strip([panel, panel, panel], gap=2)
+    assert strip.shape == (56, 3 * 56 + 4, 3)
+    timing = {"dims_per_step": 196, "params": 10, "median_step_ms": 2.0, "denoise_s": 0.1, "decode_s": 0.05,
+              "total_s": 0.2}
+    rows = {r["what"]: r for r in speedup_rows(timing, {**timing, "dims_per_step": 784, "median_step_ms": 9.0})}
+    assert rows["dims"]["ratio"] == 4.0 and rows["step_ms"]["ratio"] == 4.5 and rows["decode_s"]["ratio"] is None
+    assert all(r["pixel"] is None for r in speedup_rows(timing, None))
+
+
+def test_tab_serves_both_spaces_over_tiny_models(service):
+    """The tab alone over random-init tiny denoisers: /generate in latent and pixel space, PNG outputs."""
+    from gradio_client import Client
+    from PIL import Image
+
+    from explorer.ui.app import build_demo, launch_kwargs
+    from explorer.ui.denoising_tab import build_denoising_tab
+    from tests.conftest import free_port
+
+    demo = build_demo(service, tabs={"denoising": build_denoising_tab})
+    demo.queue()
+    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, server_name="127.0.0.1", server_port=free_port(),
+                            **launch_kwargs())
+    client = Client(url, verbose=False)
+    try:
+        for space, model in (("latent", "tiny-ldm"), ("pixel", "tiny-pixel-dm")):
+            final, frames, timings = client.predict(-1, 4, 3, "ddpm", 0.0, space, api_name="/generate")
+            assert Image.open(final).format == "PNG" and Image.open(final).size == (28, 28)
+            assert len(frames) == 3 and Image.open(frames[2]["image"]).size == (3 * 56 + 4, 56)
+            assert timings["settings"]["model"] == model and timings["unet_passes_per_step"] == 1
+    finally:
+        client.close()
+        demo.close()
