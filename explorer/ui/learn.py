@@ -82,6 +82,8 @@ STRINGS = {
         "{sd_latent_side} x {sd_latent_side} x 4 = {sd_latents:,}，压缩率 **{sd_ratio:g}**。在 *压缩率* 标签页试试别的尺寸，"
         "再到 *练习* 标签页检验自己。"),
     "learn.maths": ("The maths of this tab", "本页的数学"),
+    "learn.diffusion_title": ("How diffusion works: the forward process, DDPM and DDIM",
+                              "扩散是怎样工作的：前向过程、DDPM 与 DDIM"),
     "learn.diffusion": (
         "**Forward process** (adding noise, fixed): with $\\alpha_t = 1 - \\beta_t$ and "
         "$\\bar{\\alpha}_t = \\prod_{s=1}^{t} \\alpha_s$,\n\n"
@@ -118,11 +120,12 @@ STRINGS = {
         "$\\hat{\\epsilon} = \\epsilon_\\theta(x_t) + w \\left( \\epsilon_\\theta(x_t, y) - "
         "\\epsilon_\\theta(x_t) \\right)$。在潜空间扩散中，$x_0$ 是 VAE 的潜变量 $z$，而不是像素。"),
     "learn.schedule_measured": (
-        "The shipped **{model}** uses T = {steps:,} training timesteps, a {kind} schedule with "
-        "β from {beta_start:g} to {beta_end:g}: after all T steps only ᾱ_T = {abar_end:.1e} of the signal's "
-        "variance is left, so x_T is, for practical purposes, pure noise.",
-        "随附的 **{model}** 使用 T = {steps:,} 个训练时间步、{kind} 噪声调度，β 从 {beta_start:g} 到 "
-        "{beta_end:g}：走完全部 T 步后，信号方差只剩 ᾱ_T = {abar_end:.1e}，x_T 实际上就是纯噪声。"),
+        "The shipped **{model}** uses $T$ = {steps:,} training timesteps and a `{kind}` schedule with "
+        "$\\beta$ from {beta_start:g} to {beta_end:g}: after all $T$ steps only $\\bar{{\\alpha}}_T$ = "
+        "{abar_end:.1e} of the signal's variance is left, so $x_T$ is, for practical purposes, pure noise.",
+        "随附的 **{model}** 使用 $T$ = {steps:,} 个训练时间步和 `{kind}` 噪声调度，$\\beta$ 从 {beta_start:g} 到 "
+        "{beta_end:g}：走完全部 $T$ 步后，信号方差只剩 $\\bar{{\\alpha}}_T$ = {abar_end:.1e}，$x_T$ "
+        "实际上就是纯噪声。"),
 }
 register(STRINGS)
 
@@ -156,12 +159,13 @@ def compression_maths(service) -> list:
 TOPICS = {"vae": vae_maths, "diffusion": diffusion_maths, "compression": compression_maths}
 
 
-def maths_panel(topic: str, service, open: bool = False) -> gr.Accordion:
-    """An accordion "The maths of this tab" with the formulas of `topic` ("vae", "diffusion" or
-    "compression") and the shipped models' numbers; call it inside a tab's builder."""
+def maths_panel(topic: str, service, open: bool = False, title: str = "learn.maths") -> gr.Accordion:
+    """An accordion (titled "The maths of this tab" unless `title` names another key) with the formulas of
+    `topic` ("vae", "diffusion" or "compression") and the shipped models' numbers; call it inside a tab's
+    builder."""
     if topic not in TOPICS:
         raise ValueError(f"unknown maths topic {topic!r}; topics: {', '.join(TOPICS)}")
-    with gr.Accordion(tr("learn.maths"), open=open) as panel:
+    with gr.Accordion(tr(title), open=open) as panel:
         for part in TOPICS[topic](service):
             gr.Markdown(part, latex_delimiters=LATEX)
     return panel
@@ -180,4 +184,5 @@ def build_overview(service, open: bool = True) -> gr.Accordion:
             with gr.Column():
                 for part in vae_maths(service):
                     gr.Markdown(part, latex_delimiters=LATEX)
+                maths_panel("diffusion", service, title="learn.diffusion_title")
     return panel
