@@ -19,7 +19,7 @@ from ..image_input import ImageInputError, load_image
 from ..reconstruction import (Reconstruction, channel_gains, colormap, error_scale, latent_channel_images,
                               rate_distortion_points, reconstruct, reconstruct_any, sampling_noise, sd3_points,
                               to_uint8, upscale)
-from .i18n import bilingual, register, tr
+from .i18n import bilingual, register, text, tr, tr_format
 
 STRINGS = {
     "rec.intro": (
@@ -83,6 +83,39 @@ STRINGS = {
     "rec.bad_input": ("This input cannot be used", "无法使用此输入"),
     "rec.failed": ("The model could not process this input", "模型无法处理此输入"),
     "rec.no_vae": ("No VAE checkpoint is installed yet.", "尚未安装任何 VAE 检查点。"),
+    "rec.note_a": ("**{model}** input {shape}: {note}; {z}.", "**{model}** 输入 {shape}：{note}；{z}。"),
+    "rec.note_b": ("**{model}** input {shape}: {note}.", "**{model}** 输入 {shape}：{note}。"),
+    "rec.z_mean": ("z = posterior mean", "z = 后验均值"),
+    "rec.z_sampled": ("z sampled (seed {seed})", "z 为采样（种子 {seed}）"),
+    "rec.scale": ("Heat map colour scale: black = 0, pale yellow = {vmax} (max |error|{both}); 1.0 would be full "
+                  "white-black contrast. Small images are shown enlarged with nearest neighbour (each pixel a square); "
+                  "metrics use the working-size arrays.",
+                  "热力图色标：黑 = 0，浅黄 = {vmax}（|误差| 的最大值{both}）；1.0 对应黑白之间的全部反差。小图用最近邻放大显示"
+                  "（每个像素一个方块）；指标在工作分辨率的数组上计算。"),
+    "rec.both": (" of both models", "，取两个模型中的较大者"),
+    "rec.metrics_header": ("| model | MSE | PSNR (dB) | SSIM | latent | ratio | KL (nats) |",
+                           "| 模型 | MSE | PSNR (dB) | SSIM | 潜变量 | 压缩率 | KL (nats) |"),
+    "rec.latent_head": ("**z shape** {shape} = {numbers} numbers; **image** {image} = {pixels} numbers; **ratio** "
+                        "{pixels} / {numbers} = **{ratio}x** for this image.",
+                        "**z 形状** {shape} = {numbers} 个数；**图像** {image} = {pixels} 个数；**压缩率** "
+                        "{pixels} / {numbers} = **{ratio}x**（针对这张图像）。"),
+    "rec.sigma": ("Posterior σ: mean {mean}, max {max} (sampling adds σ·ε; a tiny σ means sampling barely changes z).",
+                  "后验 σ：平均 {mean}，最大 {max}（采样加上 σ·ε；σ 很小时，采样几乎不改变 z）。"),
+    "rec.noise": ("**Sampling noise** (this sample against the posterior-mean reconstruction): max pixel change {max}, "
+                  "mean {mean}, PSNR {psnr}.",
+                  "**采样噪声**（本次采样与后验均值重建相比）：像素最大变化 {max}，平均 {mean}，PSNR {psnr}。"),
+    "rec.identical": ("∞ (identical)", "∞（完全相同）"),
+    "rec.flat": ("This VAE's latent is just these numbers (no spatial layout, so no channel images):",
+                 "这个 VAE 的潜变量就是这几个数（没有空间结构，所以没有通道图）："),
+    "rec.flat_header": ("| | μ | σ | z used |", "| | μ | σ | 使用的 z |"),
+    "rec.rd_header": ("| sweep | c | PSNR (dB) | ratio | step | dB per doubling of c |",
+                      "| 系列 | c | PSNR (dB) | 压缩率 | 变化 | c 每翻一倍的 dB |"),
+    "rec.rd_ours": ("ours (MNIST, f=4)", "本项目（MNIST，f=4）"),
+    "rec.rd_sd3": ("SD3 paper (photos, f=8)", "SD3 论文（照片，f=8）"),
+    "rec.rd_missing": ("{n} of the 5 MNIST channel-sweep checkpoints (c1, c2, c3, c4, c8) are installed; the rest "
+                       "appear here once trained.",
+                       "MNIST 通道扫描的 5 个检查点（c1、c2、c3、c4、c8）中已安装 {n} 个；其余训练完成后会出现在这里。"),
+    "rec.rd_table": ("{en}", "{zh}"),
 }
 register(STRINGS)
 
@@ -168,25 +201,24 @@ def rate_distortion_figure(points: list[dict]) -> go.Figure:
     return fig
 
 
-def rate_distortion_table(points: list[dict]) -> str:
+def rate_distortion_table(points: list[dict], lang: str = "en") -> str:
     """Markdown: the measured PSNR step between consecutive channel counts, ours and SD3's."""
     sweep = [p for p in points if p["sweep"]]
-    lines = ["| sweep | c | PSNR (dB) | ratio | step | dB per doubling of c |", "|---|---|---|---|---|---|"]
-    for label, series in (("ours (MNIST, f=4)", sweep), ("SD3 paper (photos, f=8)", sd3_points())):
+    lines = [text("rec.rd_header", lang), "|---|---|---|---|---|---|"]
+    for label, series in ((text("rec.rd_ours", lang), sweep), (text("rec.rd_sd3", lang), sd3_points())):
         gains = {g["to"]: g for g in channel_gains(series)}
         for p in sorted(series, key=lambda p: p["channels"]):
             g = gains.get(p["channels"])
             step = f"{g['from']}→{g['to']}: {g['gain_db']:+.2f} dB" if g else ""
             per = f"{g['db_per_doubling']:+.2f}" if g else ""
             lines.append(f"| {label} | {p['channels']} | {p['psnr']:.2f} | {p['compression_ratio']:.1f}x | {step} | {per} |")
-    if len(sweep) < 2:
-        lines.append(f"\n*{len(sweep)} of the 5 MNIST channel-sweep checkpoints (c1, c2, c3, c4, c8) are installed; "
-                     "the rest appear here once trained.*")
+    if len(sweep) < 5:
+        lines.append(f"\n*{text('rec.rd_missing', lang, n=len(sweep))}*")
     return "\n".join(lines)
 
 
-def metrics_table(results: list[Reconstruction]) -> str:
-    lines = ["| model | MSE | PSNR (dB) | SSIM | latent | ratio | KL (nats) |", "|---|---|---|---|---|---|---|"]
+def metrics_table(results: list[Reconstruction], lang: str = "en") -> str:
+    lines = [text("rec.metrics_header", lang), "|---|---|---|---|---|---|---|"]
     for r in results:
         j = r.as_json()
         psnr = "∞" if j["psnr"] is None else f"{j['psnr']:.2f}"
@@ -196,24 +228,21 @@ def metrics_table(results: list[Reconstruction]) -> str:
     return "\n".join(lines)
 
 
-def latent_text(r: Reconstruction, noise: dict | None = None) -> str:
+def latent_text(r: Reconstruction, noise: dict | None = None, lang: str = "en") -> str:
     """Shape, size and ratio of the latent; for a 2-D latent the numbers themselves; with `noise`
     (see sampling_noise), how much the sampled z changed the output."""
     numbers, pixels = r.z.size, r.original.size
-    head = (f"**z shape** {list(r.z.shape)} = {numbers:,} numbers; **image** "
-            f"{'x'.join(map(str, r.original.shape))} = {pixels:,} numbers; **ratio** {pixels:,} / {numbers:,} = "
-            f"**{r.compression_ratio:.1f}x** for this image.  \n"
-            f"Posterior σ: mean {float(r.std.mean()):.3g}, max {float(r.std.max()):.3g} "
-            f"(sampling adds σ·ε; a tiny σ means sampling barely changes z).")
+    head = (text("rec.latent_head", lang, shape=list(r.z.shape), numbers=f"{numbers:,}", pixels=f"{pixels:,}",
+                 image="x".join(map(str, r.original.shape)), ratio=f"{r.compression_ratio:.1f}") + "  \n"
+            + text("rec.sigma", lang, mean=f"{float(r.std.mean()):.3g}", max=f"{float(r.std.max()):.3g}"))
     if noise is not None:
         psnr = noise["psnr_vs_mean"]
-        head += (f"  \n**Sampling noise** (this sample against the posterior-mean reconstruction): max pixel change "
-                 f"{noise['max_abs_change']:.3f}, mean {noise['mean_abs_change']:.4f}, "
-                 f"PSNR {'∞ (identical)' if psnr == float('inf') else f'{psnr:.1f} dB'}.")
+        shown = text("rec.identical", lang) if psnr == float("inf") else f"{psnr:.1f} dB"
+        head += "  \n" + text("rec.noise", lang, max=f"{noise['max_abs_change']:.3f}",
+                               mean=f"{noise['mean_abs_change']:.4f}", psnr=shown)
     if r.z.ndim == 1:
         rows = "\n".join(f"| z{i + 1} | {r.mean[i]:+.3f} | {r.std[i]:.3f} | {r.z[i]:+.3f} |" for i in range(numbers))
-        return (head + "\n\nThis VAE's latent is just these numbers (no spatial layout, so no channel images):\n\n"
-                "| | μ | σ | z used |\n|---|---|---|---|\n" + rows)
+        return f"{head}\n\n{text('rec.flat', lang)}\n\n{text('rec.flat_header', lang)}\n|---|---|---|---|\n{rows}"
     return head
 
 
@@ -222,7 +251,8 @@ def _display(image: np.ndarray) -> np.ndarray:
 
 
 # ---- the tab ------------------------------------------------------------------------------------------
-def build_reconstruction_tab(service) -> None:
+def build_reconstruction_tab(service, ui=None) -> None:
+    """The tab; `ui` (explorer.ui.app.AppContext) gives the page's language for Python-side text."""
     vaes = service.names("vae")
     if not vaes:
         gr.Markdown(tr("rec.no_vae"))
@@ -273,32 +303,38 @@ def build_reconstruction_tab(service) -> None:
     points = rate_distortion_points(service)
     gr.Plot(rate_distortion_figure(points), label=tr("rec.rd_plot"))
     gr.Markdown(tr("rec.rd_explain"), latex_delimiters=LATEX)
-    gr.Markdown(rate_distortion_table(points))
+    gr.Markdown(tr_format("rec.rd_table", en=rate_distortion_table(points, "en"),
+                          zh=rate_distortion_table(points, "zh")))
+    language = ui.language if ui is not None else gr.State("en")
 
     # ---- handlers ---------------------------------------------------------------------------------------
-    def run_one(name: str, src: dict, sample: bool, seed_value, fit_mode: str) -> Reconstruction:
+    def message(key: str, lang: str | None, detail) -> str:
+        """An error message in the page's language (both languages when it is not known, as for the API)."""
+        return f"{text(key, lang) if lang else bilingual(key)}: {detail}"
+
+    def run_one(name: str, src: dict, sample: bool, seed_value, fit_mode: str, lang: str | None) -> Reconstruction:
         try:
             return reconstruct_any(service, name, resolve(src), sample=sample, seed=int(seed_value or 0),
                                    fit=fit_mode or "crop")
         except ImageInputError as exc:
-            raise gr.Error(f"{bilingual('rec.bad_input')}: {exc}") from exc
+            raise gr.Error(message("rec.bad_input", lang, exc)) from exc
         except (ValueError, RuntimeError) as exc:  # unknown model, or a model that cannot take this input
-            raise gr.Error(f"{bilingual('rec.failed')}: {exc}") from exc
+            raise gr.Error(message("rec.failed", lang, exc)) from exc
 
-    def show(src, name, mode, seed_value, fit_mode, other):
+    def show(src, name, mode, seed_value, fit_mode, other, lang):
         if not name:
-            raise gr.Error(bilingual("rec.no_vae"))
+            raise gr.Error(text("rec.no_vae", lang))
         sample = mode == "sample"
-        a = run_one(name, src, sample, seed_value, fit_mode)
-        b = run_one(other, src, sample, seed_value, fit_mode) if other and other != NONE else None
+        a = run_one(name, src, sample, seed_value, fit_mode, lang)
+        b = run_one(other, src, sample, seed_value, fit_mode, lang) if other and other != NONE else None
         vmax = error_scale(a.error, *([b.error] if b else []))
-        z_used = f"z sampled (seed {a.seed})" if sample else "z = posterior mean"
-        notes = [f"**{a.model}** input {'x'.join(map(str, a.original.shape))}: {a.note}; {z_used}."]
+        z_used = text("rec.z_sampled", lang, seed=a.seed) if sample else text("rec.z_mean", lang)
+        notes = [text("rec.note_a", lang, model=a.model, shape="x".join(map(str, a.original.shape)), note=a.note,
+                      z=z_used)]
         if b is not None:
-            notes.append(f"**{b.model}** input {'x'.join(map(str, b.original.shape))}: {b.note}.")
-        notes.append(f"Heat map colour scale: black = 0, pale yellow = {vmax:.3f} (max |error|"
-                     f"{' of both models' if b else ''}); 1.0 is full white-black contrast. Small images are shown "
-                     f"enlarged with nearest neighbour (each pixel a square); metrics use the working-size arrays.")
+            notes.append(text("rec.note_b", lang, model=b.model, shape="x".join(map(str, b.original.shape)),
+                              note=b.note))
+        notes.append(text("rec.scale", lang, vmax=f"{vmax:.3f}", both=text("rec.both", lang) if b else ""))
         spatial = a.z.ndim == 3
         gallery_items = [(img, cap) for img, cap in latent_channel_images(a.z)] if spatial else []
         noise = sampling_noise(a, reconstruct(service, name, a.original)) if sample else None
@@ -306,18 +342,18 @@ def build_reconstruction_tab(service) -> None:
                 upscale(colormap(a.error, vmax), DISPLAY_SIDE), gr.Row(visible=b is not None),
                 _display(b.reconstruction) if b else None,
                 upscale(colormap(b.error, vmax), DISPLAY_SIDE) if b else None,
-                metrics_table([a, b] if b else [a]), gr.Gallery(value=gallery_items, visible=spatial),
-                latent_text(a, noise))
+                metrics_table([a, b] if b else [a], lang), gr.Gallery(value=gallery_items, visible=spatial),
+                latent_text(a, noise, lang))
 
-    view_inputs = [source, model, latent_mode, seed, fit, compare]
+    view_inputs = [source, model, latent_mode, seed, fit, compare, language]
     view_outputs = [note, original, recon, error, compare_row, recon_b, error_b, metrics, channels, latent_md]
 
-    def pick_example(current_model: str, evt: gr.SelectData):
+    def pick_example(current_model: str, lang: str, evt: gr.SelectData):
         """The clicked example; a photo switches to a photo VAE (a digit back to a digit VAE) when the
         current model was trained on the other kind of image."""
         index = evt.index if isinstance(evt.index, int) else int(evt.index[0])
         if not 0 <= index < len(examples):
-            raise gr.Error(f"{bilingual('rec.bad_input')}: no example {index}")
+            raise gr.Error(message("rec.bad_input", lang, f"no example {index}"))
         chosen = examples[index][0]
         wanted = "photos" if chosen["kind"] == "photo" else "mnist"
         current = service.config(current_model).get("dataset") if current_model in vaes else None
@@ -327,27 +363,27 @@ def build_reconstruction_tab(service) -> None:
             return chosen, gr.Dropdown(value=best)
         return chosen, gr.Dropdown()
 
-    def pick_upload(path):
+    def pick_upload(path, lang):
         if not path:
             return gr.update()
         try:
             load_image(path)  # refuse a bad file now, so it never becomes the current source
         except ImageInputError as exc:
-            raise gr.Error(f"{bilingual('rec.bad_input')}: {exc}") from exc
+            raise gr.Error(message("rec.bad_input", lang, exc)) from exc
         return {"kind": "file", "value": path}
 
-    def pick_sketch(value):
+    def pick_sketch(value, lang):
         composite = value.get("composite") if isinstance(value, dict) else value
         try:
             load_image(composite)  # validate now; the State keeps the small RGBA array
         except ImageInputError as exc:
-            raise gr.Error(f"{bilingual('rec.bad_input')}: {exc}") from exc
+            raise gr.Error(message("rec.bad_input", lang, exc)) from exc
         return {"kind": "sketch", "value": composite}
 
     common = {"api_visibility": "private", "concurrency_id": "reconstruction"}
-    gallery.select(pick_example, model, [source, model], **common)
-    upload.upload(pick_upload, upload, source, **common)
-    use_sketch.click(pick_sketch, sketch, source, **common)
+    gallery.select(pick_example, [model, language], [source, model], **common)
+    upload.upload(pick_upload, [upload, language], source, **common)
+    use_sketch.click(pick_sketch, [sketch, language], source, **common)
     # No triggers: runs when the page loads (default model, first held-out digit) and whenever any input,
     # the chosen source included, changes.
     gr.on(None, show, view_inputs, view_outputs, trigger_mode="always_last", show_progress="minimal", **common)
@@ -369,10 +405,10 @@ def build_reconstruction_tab(service) -> None:
         size, and JSON {mse, psnr, ssim, latent_shape, compression_ratio, image_shape, latent, seed, kl_nats,
         preprocessing, model}; metrics are measured on the 8-bit arrays the PNGs hold."""
         if not image:
-            raise gr.Error(f"{bilingual('rec.bad_input')}: no image file was given")
+            raise gr.Error(message("rec.bad_input", None, "no image file was given"))
         if fit not in ("crop", "resize"):
-            raise gr.Error(f"{bilingual('rec.bad_input')}: fit must be 'crop' or 'resize', not {fit!r}")
-        r = run_one(model, {"kind": "file", "value": image}, bool(sample), seed, fit)
+            raise gr.Error(message("rec.bad_input", None, f"fit must be 'crop' or 'resize', not {fit!r}"))
+        r = run_one(model, {"kind": "file", "value": image}, bool(sample), seed, fit, None)
         return to_uint8(r.reconstruction), r.as_json()
 
     api_trigger.click(reconstruct_image, [api_image, api_model, api_sample, api_seed, api_fit],
