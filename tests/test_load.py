@@ -142,3 +142,49 @@ def test_sixteen_concurrent_users_get_their_own_answers(app_server, shipped_serv
     u = users[0]
     assert np.array_equal(pixels(client.predict(*u.pair, u.alpha, u.method, MODEL, api_name="/interpolate")),
                           u.expected["interpolate"])
+
+
+def test_sixteen_users_sending_the_same_request_all_get_complete_images(app_server, shipped_service):
+    """A class starts from the same defaults (digit 3, seed 0; the same held-out pair), so identical requests
+    arrive together. Identical answers share one content-addressed file in Gradio's cache; every user must
+    still download a complete, correct PNG. (Fails with gradio 6.31 as shipped: its save_pil_to_cache
+    rewrites that shared file in place, so a concurrent download can read it truncated and the client gets
+    `RemoteProtocolError: peer closed connection without sending complete message body`.)"""
+    from explorer.generation import generate, validate_request
+    from explorer.latent_map import LatentMapExplorer, to_uint8
+
+    url, client = app_server
+    expected_interp = to_uint8(LatentMapExplorer(shipped_service).interpolate(MODEL, 150, 400, 0.5, "lerp"))
+    final = generate(shipped_service, validate_request(3, 0, GEN_STEPS, "ddim", 3.0, "latent"),
+                     decode_frames=False).final[0, 0]
+    expected_final = np.round(np.clip(final, 0, 1) * 255).astype(np.uint8)
+    failures: list[str] = []
+    start = threading.Barrier(CLIENTS)
+
+    def same_as_everyone(k: int) -> None:
+        try:
+            user = Client(url, verbose=False)
+            start.wait(timeout=120)
+            for _ in range(3):
+                got = pixels(user.predict(150, 400, 0.5, "lerp", MODEL, api_name="/interpolate"))
+                if not np.array_equal(got, expected_interp):
+                    failures.append(f"user {k}: /interpolate image differs")
+            final_path, frames, _ = user.predict(3, 0, GEN_STEPS, "ddim", 3.0, "latent", api_name="/generate")
+            if psnr(pixels(final_path), expected_final) < 40 or len(frames) != GEN_STEPS:
+                failures.append(f"user {k}: /generate answer differs")
+            for frame in frames:
+                pixels(frame["image"])  # every frame is a complete PNG
+            user.close()
+        except Exception as exc:  # noqa: BLE001
+            failures.append(f"user {k}: {type(exc).__name__}: {exc}")
+            start.abort()
+
+    threads = [threading.Thread(target=same_as_everyone, args=(k,), daemon=True) for k in range(CLIENTS)]
+    t0 = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=max(0.0, t0 + DEADLINE_S - time.perf_counter()))
+    assert not any(thread.is_alive() for thread in threads), "deadlock or starvation"
+    assert not failures, f"{len(failures)} of {CLIENTS * 4} identical calls failed:\n" + "\n".join(failures)
+    assert client.predict(api_name="/ping") == "ok"
