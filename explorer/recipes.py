@@ -50,7 +50,7 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in [
            config={"image_channels": 3, "latent_channels": 4, "base_channels": 16, "channel_mults": [1, 2, 4, 4],
                    "mid_attention": False, "kl_weight": 1e-6},
            description="SD-style VAE for colour photos, f=8, 4 channels (48x), trained on 64x64 crops",
-           epochs=40, batch_size=16, lr=1e-3, extra={"crop": 64, "crops_per_epoch": 1600}),
+           epochs=30, batch_size=16, lr=1e-3, extra={"crop": 64, "crops_per_epoch": 1600}),
     Recipe(name="mnist-classifier", family="classifier", kind="classifier", dataset="mnist",
            config={"width": 32}, description="CNN digit classifier used to grade generated digits",
            epochs=20, batch_size=64, lr=2e-3),

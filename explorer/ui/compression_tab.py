@@ -38,7 +38,10 @@ STRINGS = {
 }
 register(STRINGS)
 
-CUSTOM = "Custom"
+CUSTOM = "Custom / 自定义"
+TABLE_HEADERS = ["resolution / 分辨率", "latent shape / 潜变量形状", "pixel dims / 像素数", "latent dims / 潜变量数",
+                 "ratio / 压缩率", "latent KiB (fp16)"]
+PRESET_HEADERS = ["VAE", "f", "c", "ratio @512²x3 / 压缩率", "PSNR (dB)", "SSIM", "rFID", "source / 来源"]
 
 
 def format_result(height, width, image_channels, factor, latent_channels) -> str:
@@ -51,6 +54,12 @@ def format_result(height, width, image_channels, factor, latent_channels) -> str
             f"**Compression ratio** {r.pixel_dims:,} / {r.latent_dims:,} = **{r.ratio:.1f}x**  \n"
             f"**Bytes per latent** fp32 {r.bytes_fp32:,} B, fp16 {r.bytes_fp16:,} B "
             f"(the image itself: {r.pixel_bytes_uint8:,} B as 8-bit pixels)")
+
+
+def table_rows(factor: int, latent_channels: int, image_channels: int) -> list[list]:
+    """resolution_table as rows for a Dataframe (fp16 size rounded to 0.1 KiB)."""
+    return [[r["resolution"], r["latent_shape"], r["pixel_dims"], r["latent_dims"], r["ratio"],
+             round(r["latent_kib_fp16"], 1)] for r in resolution_table(factor, latent_channels, image_channels)]
 
 
 def ratio_figure(factor: int, image_channels: int = 3) -> go.Figure:
@@ -128,12 +137,10 @@ def build_compression_tab(service) -> None:
                 latent_channels = gr.Number(4, label=tr("comp.latent_channels"), precision=0, minimum=1)
         with gr.Column(scale=1):
             result = gr.Markdown(format_result(512, 512, 3, 8, 4), label=tr("comp.result"))
-    table = gr.Dataframe(
-        value=resolution_table(8, 4), label=tr("comp.table"), interactive=False,
-        headers=["resolution", "latent_shape", "pixel_dims", "latent_dims", "ratio", "latent_kib_fp16"])
+    table = gr.Dataframe(value=table_rows(8, 4, 3), label=tr("comp.table"), interactive=False, headers=TABLE_HEADERS)
     plot = gr.Plot(ratio_figure(8), label=tr("comp.plot"))
     gr.Dataframe(value=preset_rows(service), label=tr("comp.presets_table"), interactive=False, wrap=True,
-                 headers=["VAE", "f", "c", "ratio @512^2x3", "PSNR", "SSIM", "rFID", "source"])
+                 headers=PRESET_HEADERS)
 
     def on_preset(name):
         if name not in presets:
@@ -144,11 +151,10 @@ def build_compression_tab(service) -> None:
     def on_change(h, w, c_img, f, c):
         try:
             text = format_result(h, w, c_img, f, c)
-            rows = [{**row, "latent_kib_fp16": round(row["latent_kib_fp16"], 1)}
-                    for row in resolution_table(int(f), int(c), int(c_img))]
-        except ValueError as exc:
+            rows = table_rows(int(f), int(c), int(c_img))
+        except (TypeError, ValueError) as exc:
             raise gr.Error(str(exc)) from exc
-        return text, [list(r.values()) for r in rows], ratio_figure(int(f), int(c_img))
+        return text, rows, ratio_figure(int(f), int(c_img))
 
     preset.change(on_preset, preset, [image_channels, factor, latent_channels], api_visibility="private")
     gr.on([height.change, width.change, image_channels.change, factor.change, latent_channels.change],
