@@ -98,8 +98,9 @@ def interleaved(server, n: int) -> dict[str, list[float]]:
     return samples
 
 
-def server_side_pair_cost(n: int) -> list[float]:
-    """In this process: what the server does when a pair is chosen (decode 33 frames in one batch + PNGs)."""
+def server_side_pair_cost(n: int) -> tuple[list[float], int]:
+    """In this process: what the server does when a pair is chosen (decode 33 frames in one batch + PNGs).
+    Returns (seconds per pair, the explorer's intra-op threads)."""
     from explorer.latent_map import LatentMapExplorer, png_data_uri
     from explorer.service import ModelService
 
@@ -111,7 +112,7 @@ def server_side_pair_cost(n: int) -> list[float]:
         pp = explorer.pair_path(MODEL, rng.randrange(500), rng.randrange(500), "slerp", 33)
         [png_data_uri(f) for f in pp.frames]
 
-    return timed(once, n)
+    return timed(once, n), explorer.threads
 
 
 def browser_rows(url: str, n: int) -> list[dict]:
@@ -145,7 +146,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=40, help="samples per measurement")
     parser.add_argument("--no-browser", action="store_true")
     parser.add_argument("--omp-threads", type=int, default=None,
-                        help="start the server with OMP_NUM_THREADS=N (torch's intra-op threads)")
+                        help="start the server with OMP_NUM_THREADS=N (torch's default intra-op threads)")
     args = parser.parse_args()
     rows = []
     env = {"OMP_NUM_THREADS": str(args.omp_threads)} if args.omp_threads else None
@@ -168,12 +169,9 @@ def main() -> None:
         if not args.no_browser:
             rows += browser_rows(server.url, args.n)
         rows.append({"what": "server peak RSS (MB)", "value": round(server.peak_rss_mb())})
-    import torch
-
-    if args.omp_threads:
-        torch.set_num_threads(args.omp_threads)
-    rows.append(summarize(f"in-process ({torch.get_num_threads()} torch threads): server work to choose a pair "
-                          "(33 frames in 1 batch + 33 PNGs)", server_side_pair_cost(args.n)))
+    samples, threads = server_side_pair_cost(args.n)
+    rows.append(summarize(f"in-process ({threads} intra-op thread(s)): server work to choose a pair "
+                          "(33 frames in 1 batch + 33 PNGs)", samples))
     print_table(rows)
     load = os.getloadavg()
     print(f"\n{os.cpu_count()} CPU cores; load average {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} (1/5/15 min)")
