@@ -174,15 +174,16 @@ def build_checkpoint(recipe: DiffusionRecipe, out_dir: Path, mnist_idx: str | No
 
 
 def grade_checkpoint(out_dir: Path, name: str, per_digit: int = 50) -> dict:
-    """Grade a saved denoiser with mnist-classifier through the app's own generation path; store the result."""
-    from .evaluate_diffusion import EVAL_SETTINGS, grade
+    """Grade a saved denoiser with mnist-classifier through the app's own generation path (guidance chosen
+    on one seed set, agreement measured on another: evaluate_diffusion.select_and_grade); store the result."""
+    from .evaluate_diffusion import select_and_grade
     from .service import ModelService
 
     service = ModelService(out_dir, device="cpu")
     if "mnist-classifier" not in service.names():
         print(f"{name}: no mnist-classifier in {out_dir}; agreement not measured", flush=True)
         return service.metrics(name)
-    report = grade(service, name, per_digit=per_digit, **EVAL_SETTINGS)
+    report = select_and_grade(service, name, per_digit=per_digit)
     path = out_dir / name / METRICS_FILE
     metrics = json.loads(path.read_text())
     metrics["agreement"] = report
@@ -192,8 +193,9 @@ def grade_checkpoint(out_dir: Path, name: str, per_digit: int = 50) -> dict:
 
 def summary_row(name: str, metrics: dict) -> str:
     agreement = metrics.get("agreement", {}).get("agreement")
-    grade_text = "agreement n/a" if agreement is None else f"agreement {100 * agreement:5.1f}%"
-    return (f"{name:16s} {grade_text:18s} params {metrics['params']:>9,d}  {metrics['train_steps']:>6,d} steps x "
+    guidance = metrics.get("agreement", {}).get("settings", {}).get("guidance")
+    grade_text = "agreement n/a" if agreement is None else f"agreement {100 * agreement:5.1f}% (g={guidance:g})"
+    return (f"{name:16s} {grade_text:26s} params {metrics['params']:>9,d}  {metrics['train_steps']:>6,d} steps x "
             f"{metrics['batch_size']}  {metrics['train_seconds']:8.1f} s ({metrics['ms_per_train_step']} ms/step)")
 
 

@@ -174,6 +174,20 @@ def test_grade_counts_agreement_per_digit(service):
     assert report["per_digit"]["7"] == hits
 
 
+def test_guidance_is_chosen_on_other_seeds_than_the_reported_figure(service):
+    from explorer.evaluate_diffusion import REPORT_SEED, SELECT_SEED, grade, select_and_grade
+
+    report = select_and_grade(service, "tiny-ldm", per_digit=1, select_per_digit=1, steps=2, grid=(0.0, 2.0),
+                              classifier="tiny-classifier", progress=False)
+    selection = report["guidance_selection"]
+    assert selection["chosen"] in (0.0, 2.0) and selection["seed"] == SELECT_SEED != REPORT_SEED
+    scores = selection["agreement_by_guidance"]
+    assert scores[f"{selection['chosen']:g}"] == max(scores.values())
+    assert report["settings"]["seed"] == REPORT_SEED and report["settings"]["guidance"] == selection["chosen"]
+    again = grade(service, "tiny-ldm", 1, 2, "ddim", selection["chosen"], REPORT_SEED, "tiny-classifier")
+    assert again["per_digit"] == report["per_digit"]
+
+
 def test_trainer_writes_a_loadable_denoiser_checkpoint(service, tmp_path, monkeypatch):
     from dataclasses import replace
 

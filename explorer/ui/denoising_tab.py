@@ -12,7 +12,7 @@ import numpy as np
 
 from ..checkpoint import CheckpointError
 from ..denoising_view import API_PANEL, frame_strip, schedule_figure, speedup_rows, step_panels, to_uint8
-from ..evaluate_diffusion import EVAL_SETTINGS
+from ..evaluate_diffusion import EVAL_SETTINGS, GUIDANCE_GRID
 from ..generation import GUIDANCE_RANGE, Generation, denoiser_for, generate, schedule_of, validate_request
 from .i18n import register, text, tr
 
@@ -97,6 +97,15 @@ STRINGS = {
                          "|---|---|---|---|---|"),
     "den.agree": ("{pct:.1f}% of {n} ({sampler}, {steps} steps, guidance {g:g})",
                   "{pct:.1f}%，共 {n} 个（{sampler}，{steps} 步，引导系数 {g:g}）"),
+    "den.sweep": ("guidance chosen on other seeds: {sweep}", "在另一组种子上选择引导系数：{sweep}"),
+    "den.quality_note": (
+        "Each model's guidance scale was chosen from {grid} on one set of seeds and the agreement above was then "
+        "measured on fresh seeds (`python -m explorer.train_diffusion --evaluate-only`). The classifier reads "
+        "{acc:.1f}% of real held-out digits correctly. High guidance over-saturates pixel-space samples (x0 is "
+        "clipped to [-1, 1] there), so the two spaces may prefer different scales.",
+        "每个模型的引导系数先在一组种子上从 {grid} 中选出，再在新的种子上测量上表的认同率"
+        "（`python -m explorer.train_diffusion --evaluate-only`）。该分类器对真实留出数字的准确率为 {acc:.1f}%。"
+        "较大的引导系数会让像素空间的样本过饱和（那里 x0 被裁剪到 [-1, 1]），所以两个空间偏好的系数可能不同。"),
     "den.not_graded": ("not measured", "未测量"),
     "den.missing": ("No latent denoiser is installed; train it with `python -m explorer.train_diffusion`.",
                     "未安装潜空间去噪模型；请用 `python -m explorer.train_diffusion` 训练。"),
@@ -141,10 +150,17 @@ def quality_markdown(service, lang: str) -> str:
         agree = (text("den.agree", lang).format(pct=100 * a["agreement"], n=a["n_samples"], sampler=a["settings"]["sampler"],
                                                steps=a["settings"]["steps"], g=a["settings"]["guidance"])
                  if a else text("den.not_graded", lang))
+        if a and "guidance_selection" in a:
+            sweep = ", ".join(f"{g}: {100 * v:.0f}%" for g, v in a["guidance_selection"]["agreement_by_guidance"].items())
+            agree += "; " + text("den.sweep", lang).format(sweep=sweep)
         lines.append(text("den.quality_row", lang).format(
             name=name, space=space, steps=m.get("train_steps", 0), batch=m.get("batch_size", 0),
             seen=m.get("samples_seen", 0), secs=m.get("train_seconds", 0), ms=m.get("ms_per_train_step", "?"),
             agree=agree))
+    accuracy = service.metrics("mnist-classifier").get("accuracy") if "mnist-classifier" in service.names() else None
+    if accuracy is not None:
+        lines.append("\n" + text("den.quality_note", lang).format(grid=", ".join(f"{g:g}" for g in GUIDANCE_GRID),
+                                                                  acc=100 * accuracy))
     return "\n".join(lines)
 
 
@@ -181,7 +197,8 @@ def build_denoising_tab(service, ui=None) -> None:
         has_pixel = True
     except ValueError:
         has_pixel = False
-    default_guidance = EVAL_SETTINGS["guidance"]
+    graded = service.metrics(latent_model).get("agreement", {}) if latent_model else {}
+    default_guidance = graded.get("settings", {}).get("guidance", EVAL_SETTINGS["guidance"])
     schedule = schedule_of(service.config(latent_model)) if latent_model else None
 
     gr.Markdown(tr("den.intro"))
