@@ -57,6 +57,11 @@ TOP_TABS = """() => { const root = document.querySelector('#explorer-tabs') || d
 MAP_READY = """(projection) => { const p = document.querySelector('#lsx-map .lsx-map-plot');
   const t = p && p._fullLayout && p._fullLayout.title && p._fullLayout.title.text;
   return !!(t && p._fullData.length >= 10 && (!projection || t.includes('(' + projection + ')'))); }"""
+# a toast has finished fading in (its 10 s countdown bar keeps running)
+TOAST_SETTLED = """() => { const w = document.querySelector('.toast-wrap'); if (!w) return false;
+  const anims = w.getAnimations({subtree: true});
+  const countdown = anims.find(a => Number(a.effect.getTiming().duration) >= 2000);
+  return anims.every(a => a === countdown || a.playState === 'finished') && (!countdown || countdown.currentTime > 300); }"""
 # screen position of a digit that no other point (or the A/B markers) crowds, so a click is unambiguous
 ISOLATED_POINT = """([a, b]) => { const plot = document.querySelector('#lsx-map .lsx-map-plot');
   plot.scrollIntoView({block: 'center'});
@@ -96,10 +101,10 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
-def shoot(page, name: str) -> Path:
+def shoot(page, name: str, full_page: bool = True) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     assert path.stat().st_size > 10_000  # a real rendering, not a blank page
     return path
 
@@ -205,7 +210,8 @@ def test_upload_shows_the_reconstruction_and_bad_uploads_are_refused(tab, app_se
         toast = tab.page.locator(".toast-body.error").filter(has_text=message)
         toast.wait_for()
         if name == "bomb.png":
-            shoot(tab.page, "reconstruction-bad-upload")
+            tab.page.wait_for_function(TOAST_SETTLED)
+            shoot(tab.page, "reconstruction-bad-upload", full_page=False)  # the toast is fixed to the viewport
         tab.page.evaluate("() => document.querySelectorAll('.toast-body .toast-close').forEach(b => b.click())")
         toast.wait_for(state="detached")
         assert tab.src("Reconstruction") == shown  # the last good result stays
