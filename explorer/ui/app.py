@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import gradio as gr
 
 from .i18n import LANGUAGE_ELEM_ID, LANGUAGE_NAMES, build_i18n, load_js, register, switch_js, tab_label_pairs, tr
+from . import gradio_fixes
 from .learn import build_overview
 
 STRINGS = {
@@ -52,6 +53,7 @@ def _accepts_context(builder) -> bool:
 def build_demo(service, tabs: dict | None = None) -> gr.Blocks:
     """Build the app over `service`. `tabs` maps a tab key to a builder `fn(service)`; tabs left out show a
     plain "not built yet" note."""
+    gradio_fixes.apply()
     tabs = tabs if tabs is not None else default_tabs()
 
     def models() -> list[dict]:
