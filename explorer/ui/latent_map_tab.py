@@ -52,14 +52,17 @@ STRINGS = {
         "平面上的每个点都能解码成一个数字：拖动这两个滑块试试。"),
     "lmap.compare_intro": (
         "### Why regularise? Small KL vs KL 1 on the same pair\n"
-        "Stable Diffusion's VAE uses a tiny KL weight (1e-6): reconstructions are sharp, but the latent space has "
-        "holes, so the way from A to B can pass through images that are not digits. A KL weight of 1 (the textbook "
-        "VAE) packs the codes close to a Gaussian, so every in-between latent decodes to something digit-like, "
-        "at a price in reconstruction quality (PSNR).",
+        "Stable Diffusion's VAE uses a tiny KL weight (1e-6): it reconstructs sharply, but nothing makes its codes "
+        "fill the space between digits, so the way from A to B is free to pass through images that look like "
+        "neither (often a double exposure of A and B). A KL weight of 1 (the textbook VAE) pulls every code "
+        "towards N(0, I), packing the digits together, at a price in reconstruction quality (PSNR). Both models "
+        "below share one network; the table measures these effects on your pair and on 50 random pairs, so you "
+        "can judge how large they are here.",
         "### 为什么要正则化？同一对数字：小 KL 与 KL=1 的对比\n"
-        "Stable Diffusion 的 VAE 用很小的 KL 权重（1e-6）：重建很清晰，但潜空间中有“空洞”，从 A 到 B 的路径可能经过"
-        "不像数字的图像。KL 权重为 1（教科书式 VAE）会把编码压向高斯分布，中间的每个潜变量都解码成像数字的图像，"
-        "代价是重建质量（PSNR）下降。"),
+        "Stable Diffusion 的 VAE 用很小的 KL 权重（1e-6）：重建很清晰，但没有任何约束让编码填满数字之间的空间，"
+        "所以从 A 到 B 的路径可能经过两者都不像的图像（常常是 A 和 B 的“双重曝光”）。KL 权重为 1（教科书式 VAE）"
+        "把每个编码拉向 N(0, I)，让数字彼此靠拢，代价是重建质量（PSNR）下降。下面两个模型的网络结构相同；"
+        "表格在你选的这一对和 50 对随机数字上测量这些效应，你可以自己判断它们在这里有多大。"),
     "lmap.compare": ("Compare on this pair", "用这一对数字比较"),
     "lmap.api_image": ("/interpolate result", "/interpolate 结果"),
     "lmap.no_models": ("No MNIST VAE checkpoint is installed, so there is no latent map to draw.",
@@ -160,11 +163,10 @@ def build_latent_map_tab(service, ui=None) -> None:
 
     gr.Markdown(tr("lmap.compare_intro"))
     compare_btn = gr.Button(tr("lmap.compare"))
-    with gr.Row():
-        compare_sd = gr.Image(label=SD_KL_MODEL, format="png", type="numpy", interactive=False,
-                              buttons=["download"])
-        compare_kl = gr.Image(label=REGULARISED_MODEL, format="png", type="numpy", interactive=False,
-                              buttons=["download"])
+    # one strip above the other: each is a wide, short image (9 frames side by side)
+    compare_sd = gr.Image(label=SD_KL_MODEL, format="png", type="numpy", interactive=False, buttons=["download"])
+    compare_kl = gr.Image(label=REGULARISED_MODEL, format="png", type="numpy", interactive=False,
+                          buttons=["download"])
     compare_md = gr.Markdown()
 
     # hidden inputs/output of the public /interpolate endpoint (validated by the function, not by widgets)
