@@ -107,6 +107,8 @@ STRINGS = {
         "（`python -m explorer.train_diffusion --evaluate-only`）。该分类器对真实留出数字的准确率为 {acc:.1f}%。"
         "较大的引导系数会让像素空间的样本过饱和（那里 x0 被裁剪到 [-1, 1]），所以两个空间偏好的系数可能不同。"),
     "den.not_graded": ("not measured", "未测量"),
+    "den.guidance_note": ("Both spaces ran with guidance {g:g} here; the scales that graded best are {best}.",
+                          "这里两个空间都使用引导系数 {g:g}；评测中表现最好的系数为 {best}。"),
     "den.missing": ("No latent denoiser is installed; train it with `python -m explorer.train_diffusion`.",
                     "未安装潜空间去噪模型；请用 `python -m explorer.train_diffusion` 训练。"),
     "den.api_final": ("Final image", "最终图像"),
@@ -164,7 +166,17 @@ def quality_markdown(service, lang: str) -> str:
     return "\n".join(lines)
 
 
-def comparison_markdown(latent: dict, pixel: dict | None, lang: str) -> str:
+def best_guidance(service) -> dict[str, float]:
+    """{denoiser name: the guidance scale its grading chose} for graded denoisers."""
+    out = {}
+    for name in service.names("denoiser"):
+        chosen = service.metrics(name).get("agreement", {}).get("settings", {}).get("guidance")
+        if chosen is not None:
+            out[name] = chosen
+    return out
+
+
+def comparison_markdown(latent: dict, pixel: dict | None, lang: str, best: dict[str, float] | None = None) -> str:
     """The live latent-vs-pixel table for one request, with the chapter's and the paper's figures."""
     fmt = {"dims": "{:,.0f}", "params": "{:,.0f}", "step_ms": "{:.1f}", "denoise_s": "{:.3f}", "decode_s": "{:.3f}",
            "total_s": "{:.3f}"}
@@ -183,6 +195,9 @@ def comparison_markdown(latent: dict, pixel: dict | None, lang: str) -> str:
     lines.append("\n" + text("den.references", lang).format(
         dims=f"{dims['ratio']:.0f}" if dims["ratio"] else f"{784 / latent['dims_per_step']:.0f}",
         speed=f"{step['ratio']:.1f}x" if step["ratio"] else "–"))
+    if best and pixel:
+        lines.append("\n" + text("den.guidance_note", lang).format(
+            g=latent["settings"]["guidance"], best=", ".join(f"{k} {v:g}" for k, v in best.items())))
     return "\n".join(lines)
 
 
@@ -273,7 +288,8 @@ def build_denoising_tab(service, ui=None) -> None:
             raise _error(exc) from exc
         state = {"timesteps": latent.timesteps, "latent": run_arrays(latent),
                  "pixel": run_arrays(pixel) if pixel else None}
-        table = comparison_markdown(state["latent"]["timings"], state["pixel"] and state["pixel"]["timings"], lang)
+        table = comparison_markdown(state["latent"]["timings"], state["pixel"] and state["pixel"]["timings"], lang,
+                                    best_guidance(service))
         n = len(latent.timesteps)
         return (state, gr.Slider(minimum=1, maximum=max(n, 2), value=1, interactive=n > 1), *view(state, 1, lang),
                 table, gr.Timer(active=n > 1))
@@ -283,8 +299,10 @@ def build_denoising_tab(service, ui=None) -> None:
 
     def on_language(state, index, lang_v):
         lang = _lang(lang_v)
-        table = (comparison_markdown(state["latent"]["timings"], state["pixel"] and state["pixel"]["timings"], lang)
-                 if state else "")
+        table = ""
+        if state:
+            table = comparison_markdown(state["latent"]["timings"], state["pixel"] and state["pixel"]["timings"],
+                                        lang, best_guidance(service))
         status_text = view(state, index or 1, lang)[-1] if state else text("den.press", lang)
         return table, quality_markdown(service, lang), status_text
 
