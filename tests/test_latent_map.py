@@ -379,7 +379,7 @@ def test_api_latent_map_bad_input(app_server, kwargs, message):
 
 
 def test_api_latent_map_umap(app_server):
-    """Last in the file: the app queued this UMAP fit in the background when it started."""
+    """The first UMAP request for a model waits for its background fit (never started at app start-up)."""
     _, client = app_server
     pca = client.predict(model=MODEL, method="pca", api_name="/latent_map")
     umap = client.predict(model=MODEL, method="umap", api_name="/latent_map")  # waits for the fit if needed

@@ -282,10 +282,10 @@ def build_latent_map_tab(service, ui=None) -> None:
 
 
 def _prepare(explorer: LatentMapExplorer, model: str) -> None:
-    """Background warm-up of the default view: latents and PCA of `model`, then its UMAP fit is queued (it runs
-    in the projection worker, ~10-25 s, so the map usually shows UMAP by the time a student opens the tab)."""
+    """Background warm-up of the default view: latents and PCA of `model` (a second of torch work). UMAP is not
+    touched here: importing it compiles with numba for ~10 s, which must not compete with the app's start-up;
+    the first page load queues its fit (see LatentMapViews.shown_projection)."""
     try:
         explorer.projections.get(model, "pca")
-        explorer.projections.start(model, "umap")
     except Exception:  # noqa: BLE001 - a broken checkpoint is reported when a user asks for it
         pass
