@@ -187,16 +187,14 @@ def test_out_of_range_numbers(app_server, api, args, message):
     still_serving(client)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG (reconstruction_tab.reconstruct_image): /reconstruct does not check "
-                   "the seed's range; seed=1e20 with sample=True fails inside torch with 'Overflow when unpacking "
-                   "long long' instead of a message naming the seed (and seed=-5 is accepted, unlike /generate)")
-def test_reconstruct_seed_out_of_range_names_the_seed(app_server, tmp_path):
+@pytest.mark.parametrize("seed", [1e20, -5, 2.5])
+def test_reconstruct_seed_out_of_range_names_the_seed(app_server, tmp_path, seed):
     _, client = app_server
     path = tmp_path / "digit.png"
     Image.fromarray(digit_uint8(DIGIT_INDEX)).save(path)
     try:
-        with pytest.raises(AppError, match="seed"):
-            client.predict(handle_file(str(path)), MODEL, True, 1e20, "crop", api_name="/reconstruct")
+        with pytest.raises(AppError, match="seed must be a whole number"):
+            client.predict(handle_file(str(path)), MODEL, True, seed, "crop", api_name="/reconstruct")
     finally:
         still_serving(client)
 

@@ -60,7 +60,7 @@ STRINGS = {
                    "**第 {i} / {n} 步**（t = {t}）：信号方差还剩 ᾱ_t = {abar:.4f}，信噪比 SNR = {snr:.3g}。{space_note}"),
     "den.no_pixel": ("Pixel space was not run.", "未运行像素空间。"),
     "den.compare_title": ("#### Measured on this machine, this request", "#### 本机实测（本次请求）"),
-    "den.col_what": ("", ""),
+    "den.col_what": ("Quantity", "指标"),
     "den.col_latent": ("latent", "潜空间"),
     "den.col_pixel": ("pixel", "像素空间"),
     "den.col_ratio": ("pixel / latent", "像素 / 潜空间"),

@@ -67,7 +67,12 @@ def tr_format(key: str, **values) -> I18nData:
     """A translatable string whose registered templates (`key`) are formatted with `values` in both languages
     and registered under `key#<hash>`, so the browser switches it like any static label. Use it at build time
     for text that quotes numbers from the running models."""
-    english, chinese = text(key, "en", **values), text(key, "zh", **values)
+    return tr_pair(key, text(key, "en", **values), text(key, "zh", **values))
+
+
+def tr_pair(key: str, english: str, chinese: str) -> I18nData:
+    """Text made at build time in both languages (e.g. a table of measured numbers), registered under
+    `key#<hash>` so the browser switches it like any static label."""
     digest = hashlib.sha1(f"{english}\0{chinese}".encode()).hexdigest()[:10]
     derived = f"{key}#{digest}"
     register({derived: (english, chinese)})

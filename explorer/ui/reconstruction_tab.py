@@ -19,7 +19,7 @@ from ..image_input import ImageInputError, load_image
 from ..reconstruction import (Reconstruction, channel_gains, colormap, error_scale, latent_channel_images,
                               rate_distortion_points, reconstruct, reconstruct_any, sampling_noise, sd3_points,
                               to_uint8, upscale)
-from .i18n import bilingual, register, text, tr, tr_format
+from .i18n import bilingual, register, text, tr, tr_pair
 
 STRINGS = {
     "rec.intro": (
@@ -115,7 +115,6 @@ STRINGS = {
     "rec.rd_missing": ("{n} of the 5 MNIST channel-sweep checkpoints (c1, c2, c3, c4, c8) are installed; the rest "
                        "appear here once trained.",
                        "MNIST 通道扫描的 5 个检查点（c1、c2、c3、c4、c8）中已安装 {n} 个；其余训练完成后会出现在这里。"),
-    "rec.rd_table": ("{en}", "{zh}"),
 }
 register(STRINGS)
 
@@ -303,8 +302,7 @@ def build_reconstruction_tab(service, ui=None) -> None:
     points = rate_distortion_points(service)
     gr.Plot(rate_distortion_figure(points), label=tr("rec.rd_plot"))
     gr.Markdown(tr("rec.rd_explain"), latex_delimiters=LATEX)
-    gr.Markdown(tr_format("rec.rd_table", en=rate_distortion_table(points, "en"),
-                          zh=rate_distortion_table(points, "zh")))
+    gr.Markdown(tr_pair("rec.rd_table", rate_distortion_table(points, "en"), rate_distortion_table(points, "zh")))
     language = ui.language if ui is not None else gr.State("en")
 
     # ---- handlers ---------------------------------------------------------------------------------------
@@ -312,9 +310,20 @@ def build_reconstruction_tab(service, ui=None) -> None:
         """An error message in the page's language (both languages when it is not known, as for the API)."""
         return f"{text(key, lang) if lang else bilingual(key)}: {detail}"
 
-    def run_one(name: str, src: dict, sample: bool, seed_value, fit_mode: str, lang: str | None) -> Reconstruction:
+    def checked_seed(seed_value, lang: str | None) -> int:
         try:
-            return reconstruct_any(service, name, resolve(src), sample=sample, seed=int(seed_value or 0),
+            seed_float = float(0 if seed_value is None else seed_value)
+        except (TypeError, ValueError):
+            seed_float = float("nan")
+        if not (seed_float == seed_float and seed_float.is_integer() and 0 <= seed_float <= 2**31 - 1):
+            raise gr.Error(message("rec.bad_input", lang, f"seed must be a whole number from 0 to 2147483647, "
+                                                          f"got {seed_value!r}"))
+        return int(seed_float)
+
+    def run_one(name: str, src: dict, sample: bool, seed_value, fit_mode: str, lang: str | None) -> Reconstruction:
+        seed_int = checked_seed(seed_value, lang)
+        try:
+            return reconstruct_any(service, name, resolve(src), sample=sample, seed=seed_int,
                                    fit=fit_mode or "crop")
         except ImageInputError as exc:
             raise gr.Error(message("rec.bad_input", lang, exc)) from exc
@@ -392,7 +401,7 @@ def build_reconstruction_tab(service, ui=None) -> None:
     api_image = gr.File(visible=False, type="filepath", label="image")
     api_model = gr.Textbox(default_model, visible=False, label="model")
     api_sample = gr.Checkbox(False, visible=False, label="sample")
-    api_seed = gr.Number(0, precision=0, visible=False, label="seed")
+    api_seed = gr.Number(0, visible=False, label="seed")  # validated by checked_seed (NaN, range, fractions)
     api_fit = gr.Textbox("crop", visible=False, label="fit")
     api_recon = gr.Image(format="png", visible=False, label="reconstruction")
     api_json = gr.JSON(visible=False, label="metrics")
