@@ -15,6 +15,7 @@ import argparse
 import math
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,7 @@ from torch.nn import functional as F
 from tqdm import tqdm
 
 from . import data
-from .checkpoint import save_checkpoint
+from .checkpoint import load_checkpoint, save_checkpoint
 from .evaluation import evaluate_classifier, evaluate_vae_mnist, evaluate_vae_photos
 from .models import build_model
 from .recipes import RECIPES, Recipe
@@ -84,15 +85,13 @@ def measure_scale_factor(model, recipe: Recipe, mnist_idx: str | None = None) ->
     return float(1.0 / latents.std())
 
 
-def train_vae(recipe: Recipe, mnist_idx: str | None = None, progress: bool = True):
-    """Train one VAE recipe; returns (model, history, seconds)."""
-    torch.manual_seed(recipe.seed)
-    rng = np.random.default_rng(recipe.seed)
-    model = build_model(recipe.family, recipe.config).train()
+def _train_vae_stage(model, recipe: Recipe, rng: np.random.Generator, mnist_idx: str | None, progress: bool,
+                     first_epoch: int = 0) -> list[dict]:
+    """`recipe.epochs` epochs of AdamW with warm-up and cosine decay from `recipe.lr`; returns per-epoch history."""
     optimizer = torch.optim.AdamW(model.parameters(), lr=recipe.lr, weight_decay=0.0)
     kl_weight = recipe.config.get("kl_weight", 1e-6)
     total = recipe.epochs * steps_per_epoch(recipe, mnist_idx)
-    history, step, start = [], 0, time.perf_counter()
+    history, step = [], 0
     bar = tqdm(total=total, desc=recipe.name, disable=not progress, leave=False)
     for epoch, batches in _vae_batches(recipe, rng, mnist_idx):
         sums = np.zeros(3)
@@ -109,10 +108,40 @@ def train_vae(recipe: Recipe, mnist_idx: str | None = None, progress: bool = Tru
             step += 1
             bar.update()
         means = sums / max(len(batches), 1)
-        history.append({"epoch": epoch + 1, "loss": means[0], "reconstruction": means[1], "kl": means[2]})
+        history.append({"epoch": first_epoch + epoch + 1, "loss": means[0], "reconstruction": means[1],
+                        "kl": means[2], "lr": recipe.lr})
         bar.set_postfix(loss=f"{means[0]:.2f}", kl=f"{means[2]:.1f}")
     bar.close()
-    return model.eval(), history, time.perf_counter() - start
+    return history
+
+
+def train_vae(recipe: Recipe, mnist_idx: str | None = None, progress: bool = True, resume: Path | None = None):
+    """Train one VAE recipe; returns (model, history, seconds).
+
+    A recipe may add a fine-tuning stage (`extra["finetune"] = {"epochs", "lr"}`): a second cosine cycle at a
+    lower learning rate. With `resume` (a saved checkpoint of this recipe), only that stage runs, starting from
+    the saved weights, and the saved history and training time are carried over."""
+    torch.manual_seed(recipe.seed)
+    finetune = recipe.extra.get("finetune")
+    if resume is not None:
+        if not finetune:
+            raise ValueError(f"{recipe.name} has no fine-tuning stage to resume")
+        model, _, saved = load_checkpoint(resume)
+        for key, value in recipe.config.items():  # settings added to the recipe since (e.g. tile_size)
+            setattr(model.config, key, value)
+        history, seconds = list(saved.get("history", [])), float(saved.get("train_seconds", 0.0))
+    else:
+        model = build_model(recipe.family, recipe.config)
+        start = time.perf_counter()
+        history = _train_vae_stage(model.train(), recipe, np.random.default_rng(recipe.seed), mnist_idx, progress)
+        seconds = time.perf_counter() - start
+    if finetune:
+        stage = replace(recipe, epochs=finetune["epochs"], lr=finetune["lr"])
+        start = time.perf_counter()
+        history += _train_vae_stage(model.train(), stage, np.random.default_rng(recipe.seed + 1), mnist_idx,
+                                    progress, first_epoch=len(history))
+        seconds += time.perf_counter() - start
+    return model.eval(), history, seconds
 
 
 def train_classifier(recipe: Recipe, mnist_idx: str | None = None, progress: bool = True):
@@ -144,7 +173,8 @@ def train_classifier(recipe: Recipe, mnist_idx: str | None = None, progress: boo
     return model.eval(), history, time.perf_counter() - start
 
 
-def build_checkpoint(recipe: Recipe, out_dir: Path, mnist_idx: str | None = None, progress: bool = True) -> dict:
+def build_checkpoint(recipe: Recipe, out_dir: Path, mnist_idx: str | None = None, progress: bool = True,
+                     resume: bool = False) -> dict:
     """Train, evaluate on held-out data and save one recipe. Returns its metrics."""
     torch.set_num_threads(max(1, torch.get_num_threads()))
     data_note = (f"MNIST IDX files in {mnist_idx}" if mnist_idx and recipe.dataset == "mnist" else
@@ -153,7 +183,7 @@ def build_checkpoint(recipe: Recipe, out_dir: Path, mnist_idx: str | None = None
                       f"held out {', '.join(data.photo_names('test'))}")
     extra: dict = {"description": recipe.description}
     if recipe.kind == "vae":
-        model, history, seconds = train_vae(recipe, mnist_idx, progress)
+        model, history, seconds = train_vae(recipe, mnist_idx, progress, out_dir / recipe.name if resume else None)
         model.config.scale_factor = measure_scale_factor(model, recipe, mnist_idx)
         evaluation = (evaluate_vae_mnist(model, pad_to=recipe.extra.get("pad_to"), mnist_idx=mnist_idx)
                       if recipe.dataset == "mnist" else evaluate_vae_photos(model))
@@ -164,7 +194,8 @@ def build_checkpoint(recipe: Recipe, out_dir: Path, mnist_idx: str | None = None
     else:
         raise ValueError(f"{recipe.name}: kind {recipe.kind!r} is trained by explorer.train_diffusion")
     metrics = {**evaluation, "params": sum(p.numel() for p in model.parameters()),
-               "train_seconds": round(seconds, 1), "epochs": recipe.epochs, "batch_size": recipe.batch_size,
+               "train_seconds": round(seconds, 1), "epochs": len(history) if recipe.kind == "vae" else recipe.epochs,
+               "finetune": recipe.extra.get("finetune"), "batch_size": recipe.batch_size,
                "lr": recipe.lr, "seed": recipe.seed, "data": data_note, "torch": torch.__version__,
                "threads": torch.get_num_threads(), "history": history}
     save_checkpoint(out_dir / recipe.name, model, name=recipe.name, family=recipe.family, kind=recipe.kind,
@@ -186,6 +217,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     parser.add_argument("--list", action="store_true", help="list recipes and exit")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.add_argument("--resume", action="store_true",
+                        help="run only the fine-tuning stage, from the weights saved in --out (VAEs that have one)")
     args = parser.parse_args(argv)
     from . import train_diffusion
 
@@ -206,7 +239,8 @@ def main(argv: list[str] | None = None) -> int:
                                                        progress=not args.quiet)
             rows.append(train_diffusion.summary_row(name, metrics))
         else:
-            metrics = build_checkpoint(RECIPES[name], args.out, args.mnist_idx, progress=not args.quiet)
+            metrics = build_checkpoint(RECIPES[name], args.out, args.mnist_idx, progress=not args.quiet,
+                                       resume=args.resume)
             rows.append(summary_row(name, metrics))
         print(rows[-1], flush=True)
     print("\nSummary (held-out data)\n" + "\n".join(rows))

@@ -66,3 +66,21 @@ def test_unet_keeps_shape_for_latents_and_pixels():
         with torch.inference_mode():
             out = net(x, torch.tensor([0, 500, 999]), torch.tensor([0, 5, 10]))
         assert out.shape == x.shape
+
+
+def test_tiled_vae_runs_each_tile_as_at_training_size():
+    torch.manual_seed(0)
+    config = SDVAEConfig(image_channels=3, latent_channels=4, base_channels=8, channel_mults=[1, 1, 1, 1],
+                         norm_groups=4, mid_attention=False, tile_size=32)
+    model = SDVAE(config).eval()
+    x = torch.rand(1, 3, 64, 96)
+    with torch.inference_mode():
+        whole = model.encode(x).mode()
+        tile = model.encode(x[:, :, 32:64, 32:64]).mode()  # one tile on its own
+        assert tuple(whole.shape) == (1, 4, 8, 12)
+        assert torch.allclose(whole[:, :, 4:8, 4:8], tile, atol=1e-5)  # GroupNorm saw only that tile
+        assert tuple(model.decode(whole).shape) == (1, 3, 64, 96)
+        odd = model.encode(torch.rand(1, 3, 48, 40)).mode()  # not multiples of the tile: padded, then cropped
+        assert tuple(odd.shape) == (1, 4, 6, 5) and tuple(model.decode(odd).shape) == (1, 3, 48, 40)
+        model.config.tile_size = None
+        assert not torch.allclose(model.encode(x).mode()[:, :, 4:8, 4:8], tile, atol=1e-3)  # untiled differs

@@ -26,6 +26,7 @@ class SDVAEConfig:
     kl_weight: float = 1e-6
     scale_factor: float = 1.0
     shift_factor: float = 0.0
+    tile_size: int | None = None  # run encode/decode on tiles of this many pixels (the training crop size)
 
 
 class ResBlock(nn.Module):
@@ -101,7 +102,33 @@ class SDVAE(VAEBase):
         self.decoder = nn.Sequential(*dec)
 
     def _encode_params(self, x_net: torch.Tensor) -> torch.Tensor:
-        return self.encoder(x_net)
+        return _tiled(self.encoder, x_net, self.config.tile_size, 1 / self.downsampling_factor)
 
     def decode_raw(self, z: torch.Tensor) -> torch.Tensor:
-        return self.decoder(z)
+        tile = self.config.tile_size
+        return _tiled(self.decoder, z, tile // self.downsampling_factor if tile else None, self.downsampling_factor)
+
+
+def _tiled(net: nn.Module, x: torch.Tensor, tile: int | None, scale: float) -> torch.Tensor:
+    """net(x), or net applied to non-overlapping tile x tile pieces of x (all in one batch) and stitched back.
+
+    GroupNorm normalises over the whole input, so a network trained on small crops sees different statistics
+    on a whole photo; running it on tiles of its training size is what it was trained for (diffusers'
+    `enable_tiling` does the same for memory). Overlapping tiles blended together measured worse here: each
+    tile's latent is normalised in its own frame, so averaging latents of neighbouring tiles mixes frames.
+    Sides that are not multiples of `tile` are padded (reflect, or replicate when tiny) and the output is
+    cropped to `scale` x the input size."""
+    b, channels, h, w = x.shape
+    if not tile or (h <= tile and w <= tile):
+        return net(x)
+    pad_h, pad_w = (-h) % tile, (-w) % tile
+    mode = "reflect" if pad_h < h and pad_w < w else "replicate"
+    padded = nn.functional.pad(x, (0, pad_w, 0, pad_h), mode=mode) if pad_h or pad_w else x
+    rows, cols = padded.shape[2] // tile, padded.shape[3] // tile
+    pieces = padded.unfold(2, tile, tile).unfold(3, tile, tile)  # (B, C, rows, cols, tile, tile)
+    pieces = pieces.permute(0, 2, 3, 1, 4, 5).reshape(b * rows * cols, channels, tile, tile)
+    out = net(pieces)
+    c_out, t_out = out.shape[1], out.shape[2]
+    out = out.reshape(b, rows, cols, c_out, t_out, t_out).permute(0, 3, 1, 4, 2, 5)
+    out = out.reshape(b, c_out, rows * t_out, cols * t_out)
+    return out[:, :, : round(h * scale), : round(w * scale)]
