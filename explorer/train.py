@@ -24,6 +24,7 @@ from torch.nn import functional as F
 from tqdm import tqdm
 
 from . import data
+from .optim import set_cosine_lr
 from .checkpoint import load_checkpoint, save_checkpoint
 from .evaluation import evaluate_classifier, evaluate_vae_mnist, evaluate_vae_photos
 from .models import build_model
@@ -38,12 +39,6 @@ def pad_digits(x: torch.Tensor, size: int | None) -> torch.Tensor:
         return x
     total = size - x.shape[-1]
     return F.pad(x, (total // 2, total - total // 2, total // 2, total - total // 2))
-
-
-def _cosine_lr(optimizer, base_lr: float, step: int, total: int, warmup: int = 50) -> None:
-    lr = base_lr * min(1.0, (step + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(step / max(total, 1), 1.0)))
-    for group in optimizer.param_groups:
-        group["lr"] = lr
 
 
 def _vae_batches(recipe: Recipe, rng: np.random.Generator, mnist_idx: str | None):
@@ -96,7 +91,7 @@ def _train_vae_stage(model, recipe: Recipe, rng: np.random.Generator, mnist_idx:
     for epoch, batches in _vae_batches(recipe, rng, mnist_idx):
         sums = np.zeros(3)
         for x in batches:
-            _cosine_lr(optimizer, recipe.lr, step, total)
+            set_cosine_lr(optimizer, recipe.lr, step, total, warmup=50)
             posterior = model.encode(x)
             raw = model.decode_raw(posterior.sample())
             recon, kl = model.reconstruction_loss(raw, x).mean(), posterior.kl().mean()
@@ -162,7 +157,7 @@ def train_classifier(recipe: Recipe, mnist_idx: str | None = None, progress: boo
             # light augmentation: random shifts of up to 2 pixels
             dx, dy = rng.integers(-2, 3, size=2)
             x = torch.roll(x, shifts=(int(dy), int(dx)), dims=(2, 3))
-            _cosine_lr(optimizer, recipe.lr, step, total)
+            set_cosine_lr(optimizer, recipe.lr, step, total, warmup=50)
             loss = F.cross_entropy(model(x), labels[idx])
             optimizer.zero_grad(set_to_none=True)
             loss.backward()

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import math
 import sys
 import time
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from torch.nn import functional as F
 from tqdm import tqdm
 
 from . import data
+from .optim import set_cosine_lr
 from .checkpoint import METRICS_FILE, load_checkpoint, save_checkpoint
 from .diffusion import NoiseSchedule
 from .models import build_model
@@ -95,12 +95,6 @@ def training_data(recipe: DiffusionRecipe, checkpoints: Path, mnist_idx: str | N
     return encode_latents(vae, images, scale), labels, scale
 
 
-def _cosine_lr(optimizer, base_lr: float, step: int, total: int, warmup: int = 100) -> None:
-    lr = base_lr * min(1.0, (step + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(step / max(total, 1), 1.0)))
-    for group in optimizer.param_groups:
-        group["lr"] = lr
-
-
 def diffusion_loss(model: torch.nn.Module, schedule: NoiseSchedule, x0: torch.Tensor, labels: torch.Tensor,
                    generator: torch.Generator, p_uncond: float) -> torch.Tensor:
     """Epsilon-prediction MSE at uniformly drawn timesteps; labels dropped to NULL_LABEL with p_uncond."""
@@ -135,7 +129,7 @@ def train_denoiser(recipe: DiffusionRecipe, x: torch.Tensor, labels: torch.Tenso
             if step >= total:
                 break
             idx = order[i * recipe.batch_size:(i + 1) * recipe.batch_size]
-            _cosine_lr(optimizer, recipe.lr, step, total)
+            set_cosine_lr(optimizer, recipe.lr, step, total, warmup=100)
             loss = diffusion_loss(model, schedule, x[idx], labels[idx], generator, recipe.p_uncond)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()

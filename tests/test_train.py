@@ -1,7 +1,6 @@
 """The training CLI builds a loadable checkpoint with held-out metrics (tiny budget)."""
 import json
 
-import torch
 
 from explorer.checkpoint import load_checkpoint
 from explorer.recipes import RECIPES, scaled
