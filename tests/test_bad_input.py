@@ -144,7 +144,7 @@ RAW = [
     ("compression", "[NaN, 512, 3, 8, 4]", "height must be a whole number"),
     ("compression", "[512, 512, 3, Infinity, 4]", "factor f must be a whole number"),
     ("compression", "[512, null, 3, 8, 4]", "width must be a whole number"),
-    ("reconstruct", f'[null, "{MODEL}", true, NaN, "crop"]', "NaN"),  # gradio's own Number check
+    ("reconstruct", f'[null, "{MODEL}", true, NaN, "crop"]', "seed must be a whole number"),
     ("interpolate", f'[1, 2, 0.5]', "enough input values"),  # too few inputs
 ]
 

@@ -413,6 +413,7 @@ def build_reconstruction_tab(service, ui=None) -> None:
         ("resize") to a multiple of f. Returns the reconstruction as a lossless PNG at the model's working
         size, and JSON {mse, psnr, ssim, latent_shape, compression_ratio, image_shape, latent, seed, kl_nats,
         preprocessing, model}; metrics are measured on the 8-bit arrays the PNGs hold."""
+        checked_seed(seed, None)
         if not image:
             raise gr.Error(message("rec.bad_input", None, "no image file was given"))
         if fit not in ("crop", "resize"):
