@@ -256,7 +256,7 @@ class ModelService:
             return {"input_shape": [1, 28, 28], "latent_shape": [cfg["latent_dim"]]}
         factor = 2 ** (len(cfg["channel_mults"]) - 1) if "channel_mults" in cfg else 8
         side = 512 if config.get("dataset") == "photos" else (config.get("pad_to") or 28)
-        return {"input_shape": [cfg.get("image_channels", 1), side, side],
+        return {"input_shape": [cfg.get("image_channels", 1), side, side], "pad_to": config.get("pad_to"),
                 "latent_shape": [cfg["latent_channels"], side // factor, side // factor], "factor": factor}
 
     def models(self) -> list[dict]:
