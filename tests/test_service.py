@@ -90,3 +90,14 @@ def test_broken_checkpoint_is_reported_not_fatal(tmp_path, tiny_checkpoint_dir):
     service.warm_up()  # must not raise
     with pytest.raises(Exception, match="corrupt weights file .*broken/model.safetensors"):
         service.get("tiny-sd-mnist")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU on this machine")
+def test_service_runs_on_cuda_when_present(tiny_checkpoint_dir):
+    service = ModelService(tiny_checkpoint_dir, device="auto")
+    assert service.device.type == "cuda"
+    loaded = service.get("tiny-sd-mnist")
+    assert next(loaded.model.parameters()).is_cuda
+    x = np.random.default_rng(0).random((2, 1, 28, 28), dtype=np.float32)
+    images = service.decode("tiny-sd-mnist", service.encode("tiny-sd-mnist", x)["z"])
+    assert images.shape == (2, 1, 28, 28)  # results come back to the CPU as numpy
