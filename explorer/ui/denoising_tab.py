@@ -15,6 +15,7 @@ from ..denoising_view import API_PANEL, frame_strip, schedule_figure, speedup_ro
 from ..evaluate_diffusion import EVAL_SETTINGS, GUIDANCE_GRID
 from ..generation import GUIDANCE_RANGE, Generation, denoiser_for, generate, schedule_of, validate_request
 from .i18n import register, text, tr
+from .learn import maths_panel
 
 STRINGS = {
     "den.intro": (
@@ -217,6 +218,7 @@ def build_denoising_tab(service, ui=None) -> None:
     schedule = schedule_of(service.config(latent_model)) if latent_model else None
 
     gr.Markdown(tr("den.intro"))
+    maths_panel("diffusion", service)
     if latent_model is None:
         gr.Markdown(tr("den.missing"))
     with gr.Row():

@@ -20,6 +20,7 @@ from ..reconstruction import (Reconstruction, channel_gains, colormap, error_sca
                               rate_distortion_points, reconstruct, reconstruct_any, sampling_noise, sd3_points,
                               to_uint8, upscale)
 from .i18n import bilingual, register, text, tr, tr_pair
+from .learn import maths_panel
 
 STRINGS = {
     "rec.intro": (
@@ -259,6 +260,7 @@ def build_reconstruction_tab(service, ui=None) -> None:
     examples = heldout_examples()
 
     gr.Markdown(tr("rec.intro"), latex_delimiters=LATEX)
+    maths_panel("vae", service)
     source = gr.State(examples[0][0])
     with gr.Row():
         with gr.Column(scale=1, min_width=300):
