@@ -14,15 +14,6 @@ CONFIG = {"num_train_timesteps": 1000, "beta_start": 1e-4, "beta_end": 0.02, "be
 TOL = {"rtol": 1e-5, "atol": 1e-5}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models run fastest on one thread; on 2 shared cores, 2 threads can be 30x slower (measured)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def reference(kind: str, clip: bool):
     if kind == "ddpm":
         return diffusers.DDPMScheduler(**CONFIG, clip_sample=clip, variance_type="fixed_small",

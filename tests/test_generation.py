@@ -21,15 +21,6 @@ TINY_UNET = {"base_channels": 8, "channel_mults": [1, 2], "num_res_blocks": 1, "
 SCHEDULE = {"num_train_timesteps": 1000, "beta_start": 1e-4, "beta_end": 0.02, "beta_schedule": "linear"}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models run fastest on one thread; on 2 shared cores, 2 threads can be 30x slower (measured)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def save_tiny_denoisers(folder):
     """A random-init latent UNet (on tiny-sd-mnist's 4x7x7 latents) and a pixel UNet (1x28x28)."""
     torch.manual_seed(1)
