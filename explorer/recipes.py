@@ -51,8 +51,8 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in [
                    "mid_attention": False, "kl_weight": 1e-6, "tile_size": 32},
            description="SD-style VAE for colour photos, f=8, 4 channels (48x), trained on 32x32 crops and run "
                        "on 32x32 tiles",
-           epochs=20, batch_size=16, lr=1e-3,
-           extra={"crop": 32, "crops_per_epoch": 1600, "finetune": {"epochs": 10, "lr": 3e-4}}),
+           epochs=40, batch_size=16, lr=1e-3,
+           extra={"crop": 32, "crops_per_epoch": 1600, "finetune": {"epochs": 20, "lr": 3e-4}}),
     Recipe(name="mnist-classifier", family="classifier", kind="classifier", dataset="mnist",
            config={"width": 32}, description="CNN digit classifier used to grade generated digits",
            epochs=20, batch_size=64, lr=2e-3),
