@@ -12,6 +12,10 @@ Every option also reads an environment variable, so a Hugging Face Space can be 
   --max-queue   EXPLORER_MAX_QUEUE    waiting events before new ones are refused (default 256)
   --threads     EXPLORER_TORCH_THREADS  torch CPU threads per call (default 1: with several users at once, one
                                       thread each beats threads that wait on each other)
+
+On a ZeroGPU Space (SPACES_ZERO_GPU=true, set by Hugging Face) models stay on the CPU, and heavy work (photo
+reconstructions, sampling) runs on a borrowed GPU through `spaces.GPU`; slider decoding and digits stay on
+the CPU. See explorer/gpu.py.
 """
 from __future__ import annotations
 
@@ -22,6 +26,8 @@ import sys
 # OpenMP threads that spin while waiting starve each other when several requests run at once on a small CPU
 # (measured: a 9 ms digit reconstruction took 215-760 ms with 2 spinning threads on a busy 2-core machine).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import explorer.gpu  # noqa: E402,F401 - on a ZeroGPU Space this imports `spaces` before anything touches CUDA
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

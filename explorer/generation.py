@@ -175,6 +175,17 @@ def generate(service, request: GenerationRequest, model: str | None = None, batc
     """Sample `batch` digits for `request` step by step. With decode_frames=False only the final
     sample is decoded (what grading needs); x0_images/current_images are then empty. `threads`:
     intra-op threads while sampling and decoding (default SAMPLING_THREADS; 0 = torch's setting)."""
+    return service.heavy(_generate_with_threads, request, model, batch, decode_frames, threads,
+                         seconds=gpu_seconds(request, batch))
+
+
+def gpu_seconds(request: GenerationRequest, batch: int = 1) -> int:
+    """ZeroGPU budget for one run: generous for the step count (~5 ms a step at batch 1 on a GPU)."""
+    return int(min(120, 15 + request.steps * batch * 0.02))
+
+
+def _generate_with_threads(service, request: GenerationRequest, model: str | None, batch: int,
+                           decode_frames: bool, threads: int | None) -> Generation:
     with torch_threads(SAMPLING_THREADS if threads is None else threads):
         return _generate(service, request, model, batch, decode_frames)
 

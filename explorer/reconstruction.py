@@ -24,6 +24,7 @@ from .metrics import image_metrics
 # Photos at 256^2 from a different data set: compare the shape of the curve, not the absolute dB.
 SD3_CHANNEL_PSNR: tuple[tuple[int, float], ...] = ((4, 25.12), (8, 26.40), (16, 28.62))
 SD3_FACTOR = 8
+PHOTO_GPU_SECONDS = 20  # ZeroGPU budget for one photo round trip (a 512x512 photo takes ~1 s on 2 CPU cores)
 SWEEP_NAME = re.compile(r"^sd-vae-mnist-c(\d+)$")
 
 # An "inferno"-like ramp (black -> purple -> red -> orange -> pale yellow) for the error heat map.
@@ -133,6 +134,12 @@ def _from_batch(x: np.ndarray, height: int, width: int, colour: bool) -> np.ndar
     return out.transpose(1, 2, 0) if colour else out[0]
 
 
+def _encode_decode(service, name: str, batch: np.ndarray, sample: bool, seed: int) -> tuple[dict, np.ndarray]:
+    """One encode/decode round trip of a (1, C, H, W) batch: (encoded dict, decoded batch)."""
+    encoded = service.encode(name, batch, sample=sample, seed=seed)
+    return encoded, service.decode(name, encoded["z"])
+
+
 def reconstruct(service, name: str, image: np.ndarray, *, sample: bool = False, seed: int = 0,
                 note: str = "") -> Reconstruction:
     """Encode `image` (a prepared (28, 28) digit or (H, W, 3) photo in [0, 1]) with VAE `name`, decode
@@ -150,9 +157,11 @@ def reconstruct(service, name: str, image: np.ndarray, *, sample: bool = False, 
     factor = info["factor"]
     if colour and (image.shape[0] % factor or image.shape[1] % factor):
         raise ImageInputError(f"{name} needs sides that are multiples of f={factor}; got {image.shape[1]}x{image.shape[0]}")
-    channels = 3 if colour else 1
-    encoded = service.encode(name, _to_batch(image, channels, info["pad_to"]), sample=sample, seed=int(seed))
-    decoded = service.decode(name, encoded["z"])
+    batch = _to_batch(image, 3 if colour else 1, info["pad_to"])
+    if colour:  # a photo is heavy work: a GPU worker on ZeroGPU (a digit takes ~10 ms and stays here)
+        encoded, decoded = service.heavy(_encode_decode, name, batch, sample, int(seed), seconds=PHOTO_GPU_SECONDS)
+    else:
+        encoded, decoded = _encode_decode(service, name, batch, sample, int(seed))
     recon = quantize(_from_batch(decoded, image.shape[0], image.shape[1], colour))
     error = np.abs(image - recon)
     if error.ndim == 3:

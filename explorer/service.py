@@ -2,12 +2,19 @@
 once per process (lazily, or all at once in a background warm-up), and runs inference under a per-model
 lock and `torch.inference_mode()`, so any number of users and tabs can share it.
 
+Heavy work (photos, sampling) goes through `heavy`, which on a ZeroGPU Space runs it in a GPU worker with
+the service switched to its accelerator (see explorer.gpu); the models' locks are renewed in a forked child.
+
 The UI and the public API call the service; no other module holds a model.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import copy
 import os
 import threading
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, TypeVar
@@ -15,12 +22,15 @@ from typing import Any, Callable, TypeVar
 import numpy as np
 import torch
 
+from . import gpu
 from .checkpoint import CheckpointError, list_checkpoints, load_checkpoint, read_json, CONFIG_FILE, METRICS_FILE
 
 DEVICE_ENV = "EXPLORER_DEVICE"
 CHECKPOINT_ENV = "EXPLORER_CHECKPOINTS"
 DEFAULT_CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
 T = TypeVar("T")
+_accelerated_service: contextvars.ContextVar[int | None] = contextvars.ContextVar("accelerated_service", default=None)
+_all_services: "weakref.WeakSet[ModelService]" = weakref.WeakSet()
 
 
 class UnknownModelError(ValueError):
@@ -85,9 +95,14 @@ class LoadedModel:
 class ModelService:
     """Loads checkpoints from `checkpoint_dir` on demand (each once) and runs them on `device`."""
 
-    def __init__(self, checkpoint_dir: str | os.PathLike | None = None, device: str | None = None):
+    def __init__(self, checkpoint_dir: str | os.PathLike | None = None, device: str | None = None,
+                 accelerator: str | None = None):
+        """`device`: where models live and cheap calls run (see choose_device). `accelerator`: where `heavy`
+        work runs, if elsewhere; on a ZeroGPU Space the defaults are the CPU and "cuda"."""
         self.checkpoint_dir = Path(checkpoint_dir or os.environ.get(CHECKPOINT_ENV) or DEFAULT_CHECKPOINTS)
-        self.device = choose_device(device)
+        zero_gpu = gpu.zero_gpu_active()
+        self.base_device = torch.device("cpu") if zero_gpu and device in (None, "auto") else choose_device(device)
+        self.accelerator = torch.device(accelerator or "cuda") if (accelerator or zero_gpu) else None
         self._configs: dict[str, dict] = {}
         for folder in list_checkpoints(self.checkpoint_dir):
             try:
@@ -96,8 +111,42 @@ class ModelService:
                 config = {"name": folder.name, "broken": True}
             self._configs[config.get("name", folder.name)] = {**config, "_folder": str(folder)}
         self._loaded: dict[str, LoadedModel] = {}
+        self._on_accelerator: dict[str, LoadedModel] = {}
         self._load_lock = threading.Lock()
         self.load_count: dict[str, int] = {}
+        self.gpu_key = gpu.register(self)
+        _all_services.add(self)
+
+    # ---- devices ---------------------------------------------------------------------------------
+    @property
+    def device(self) -> torch.device:
+        """The device of the current call: the accelerator inside `on_accelerator`, else `base_device`."""
+        return self.accelerator if self.accelerated else self.base_device
+
+    @property
+    def accelerated(self) -> bool:
+        """True inside `on_accelerator` on a service that has an accelerator."""
+        return self.accelerator is not None and _accelerated_service.get() == self.gpu_key
+
+    @contextlib.contextmanager
+    def on_accelerator(self):
+        """Within this block (this thread/context only) calls use the accelerator, if there is one."""
+        token = _accelerated_service.set(self.gpu_key)
+        try:
+            yield
+        finally:
+            _accelerated_service.reset(token)
+
+    def heavy(self, task: Callable[..., T], *args: Any, seconds: int = gpu.DEFAULT_SECONDS, **kwargs: Any) -> T:
+        """task(self, *args, **kwargs) as heavy work: in a ZeroGPU worker on a ZeroGPU Space, else here.
+        `task` must be a module-level function with picklable arguments and result (see explorer.gpu)."""
+        return gpu.run_heavy(self, task, *args, seconds=seconds, **kwargs)
+
+    def _renew_locks(self) -> None:
+        """After fork: locks that another thread held in the parent would stay held forever in the child."""
+        self._load_lock = threading.Lock()
+        for loaded in [*self._loaded.values(), *self._on_accelerator.values()]:
+            loaded.lock = threading.Lock()
 
     # ---- catalogue -------------------------------------------------------------------------------
     def names(self, kind: str | None = None, dataset: str | None = None) -> list[str]:
@@ -126,10 +175,23 @@ class ModelService:
 
     # ---- loading ---------------------------------------------------------------------------------
     def get(self, name: str) -> LoadedModel:
-        """The loaded model `name`, loading it on first use (exactly once per process)."""
+        """The loaded model `name` on the current device, loading it on first use (exactly once per
+        process; the accelerator gets its own copy, made once, the first time heavy work needs it)."""
         loaded = self._loaded.get(name)
-        if loaded is not None:
+        if loaded is None:
+            loaded = self._load(name)
+        if not self.accelerated:
             return loaded
+        copy_on_accelerator = self._on_accelerator.get(name)
+        if copy_on_accelerator is None:
+            with self._load_lock:
+                if name not in self._on_accelerator:
+                    model = copy.deepcopy(loaded.model).to(self.accelerator).eval()
+                    self._on_accelerator[name] = LoadedModel(name, model, loaded.config, loaded.metrics)
+                copy_on_accelerator = self._on_accelerator[name]
+        return copy_on_accelerator
+
+    def _load(self, name: str) -> LoadedModel:
         self._check_name(name)
         with self._load_lock:
             if name not in self._loaded:
@@ -137,7 +199,7 @@ class ModelService:
                 if "_model" in entry:  # registered in memory (an external VAE)
                     model, config, metrics = entry["_model"], entry, entry.get("_metrics", {})
                 else:
-                    model, config, metrics = load_checkpoint(entry["_folder"], self.device)
+                    model, config, metrics = load_checkpoint(entry["_folder"], self.base_device)
                 self._loaded[name] = LoadedModel(name, model, config, metrics)
                 self.load_count[name] = self.load_count.get(name, 0) + 1
             return self._loaded[name]
@@ -163,7 +225,7 @@ class ModelService:
         raises ExternalVAEError with a clear message if `source` is not a loadable VAE."""
         from .external_vae import external_name, load_autoencoder_kl
 
-        model = load_autoencoder_kl(source, self.device)
+        model = load_autoencoder_kl(source, self.base_device)
         name = external_name(source)
         while name in self._configs:
             name += "'"
@@ -236,7 +298,8 @@ class ModelService:
         metrics = self.metrics(name)
         entry = {"name": name, "kind": config.get("kind"), "dataset": config.get("dataset"),
                  "family": config.get("family"), "description": config.get("description", ""),
-                 "params": metrics.get("params"), "device": str(self.device)}
+                 "params": metrics.get("params"), "device": str(self.base_device),
+                 "accelerator": str(self.accelerator) if self.accelerator is not None else None}
         if config.get("kind") == "vae":
             entry.update(self.vae_shapes(name))
         entry["metrics"] = {k: v for k, v in metrics.items() if k not in ("history", "per_photo")}
@@ -262,3 +325,11 @@ class ModelService:
     def models(self) -> list[dict]:
         """Every checkpoint this service serves, described for /models."""
         return [self.describe(name) for name in self._configs]
+
+
+def _renew_locks_in_child() -> None:
+    for service in list(_all_services):
+        service._renew_locks()
+
+
+os.register_at_fork(after_in_child=_renew_locks_in_child)

@@ -101,3 +101,15 @@ def test_service_runs_on_cuda_when_present(tiny_checkpoint_dir):
     x = np.random.default_rng(0).random((2, 1, 28, 28), dtype=np.float32)
     images = service.decode("tiny-sd-mnist", service.encode("tiny-sd-mnist", x)["z"])
     assert images.shape == (2, 1, 28, 28)  # results come back to the CPU as numpy
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU on this machine")
+def test_heavy_work_uses_the_cuda_accelerator_and_cheap_work_the_cpu(tiny_checkpoint_dir):
+    """The ZeroGPU split on a real GPU: models live on the CPU, heavy work runs on a CUDA copy."""
+    service = ModelService(tiny_checkpoint_dir, device="cpu", accelerator="cuda")
+    x = np.random.default_rng(0).random((2, 1, 28, 28), dtype=np.float32)
+    on_cpu = service.encode("tiny-sd-mnist", x)["z"]
+    on_gpu = service.heavy(lambda s: (s.device.type, s.encode("tiny-sd-mnist", x)["z"]))
+    assert on_gpu[0] == "cuda"
+    assert next(service.get("tiny-sd-mnist").model.parameters()).device.type == "cpu"
+    np.testing.assert_allclose(on_gpu[1], on_cpu, atol=1e-4)
