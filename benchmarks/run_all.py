@@ -8,7 +8,7 @@ Rows, all through the real server over HTTP with gradio_client:
 - per endpoint, p50 / p95 latency, each call paired with a /ping (a call that runs no model: the transport
   floor) timed right before it, so load that drifts on a shared machine hits both alike; "over floor" is the
   endpoint's p50 minus its paired floor's p50;
-- 16 concurrent clients (each its own session, like a class of students): /ping alone (the floor under
+- 50 concurrent clients (each its own session, like a class of students): /ping alone (the floor under
   concurrency), then a mix of /interpolate, /reconstruct and /generate: throughput (calls/s), p50 / p95,
   errors; and p50 / p95 of each endpoint inside the mix;
 - the server's peak resident memory (VmHWM).
@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer calls, shorter concurrent phase")
     parser.add_argument("--n", type=int, default=None, help="paired calls per endpoint (default 30; quick 8)")
-    parser.add_argument("--clients", type=int, default=16, help="concurrent clients (default 16)")
+    parser.add_argument("--clients", type=int, default=50, help="concurrent clients (default 50: a class)")
     parser.add_argument("--duration", type=float, default=None,
                         help="seconds each concurrent phase runs (default 30; quick 10)")
     parser.add_argument("--steps", type=int, default=50, help="/generate DDIM steps (default 50, the tab's default)")

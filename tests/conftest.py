@@ -80,8 +80,11 @@ def app_server(shipped_service):
 
     from explorer.ui.app import build_demo, launch_kwargs
 
+    from app import parse_args
+
+    defaults = parse_args([])  # the queue settings `python app.py` uses (the README sizes them for a class)
     demo = build_demo(shipped_service)
-    demo.queue(default_concurrency_limit=4, max_size=64)
+    demo.queue(default_concurrency_limit=defaults.concurrency, max_size=defaults.max_queue)
     _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, server_name="127.0.0.1",
                             server_port=free_port(), **launch_kwargs())
     client = Client(url, verbose=False)

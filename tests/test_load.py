@@ -1,8 +1,9 @@
-"""Load: 16 users at once, each with its own gradio_client session, mixing /interpolate, /reconstruct and
+"""Load: a class of 50 users at once, each with its own gradio_client session, mixing /interpolate, /reconstruct and
 /generate with inputs no other user sends. Every answer is checked against the answer computed for THAT
 user's inputs beforehand (in this process, through the same service), so a result delivered to the wrong
 user, a crash under contention or a lost request fails the test; a global deadline turns a deadlock into
-a failure instead of a hang. Small step counts keep it to well under a minute on 2 cores.
+a failure instead of a hang. The server runs with the app's default queue settings (`app.py`: 4 events
+at once, 256 queued), the ones the README sizes for a class. Small step counts keep it to about a minute.
 """
 from __future__ import annotations
 
@@ -16,9 +17,10 @@ from gradio_client import Client, handle_file
 
 from tests.e2e_support import MODEL, held_out, max_level_diff, pixels, psnr, write_digit
 
-CLIENTS = 16
+CLIENTS = 50  # a class
+SAME_REQUEST_CLIENTS = 16
 GEN_STEPS = 4
-DEADLINE_S = 240.0  # all 48 calls; ~20-60 s measured on 2 busy cores
+DEADLINE_S = 300.0  # all 150 calls
 
 
 @dataclass
@@ -115,7 +117,7 @@ def run_user(url: str, u: User, folder, start: threading.Barrier) -> None:
         start.abort()  # users still waiting to start fail fast instead of waiting for this one
 
 
-def test_sixteen_concurrent_users_get_their_own_answers(app_server, shipped_service, tmp_path):
+def test_a_class_of_fifty_concurrent_users_get_their_own_answers(app_server, shipped_service, tmp_path):
     url, client = app_server
     users = make_users()
     expected_answers(shipped_service, users)
@@ -159,7 +161,7 @@ def test_sixteen_users_sending_the_same_request_all_get_complete_images(app_serv
                      decode_frames=False).final[0, 0]
     expected_final = np.round(np.clip(final, 0, 1) * 255).astype(np.uint8)
     failures: list[str] = []
-    start = threading.Barrier(CLIENTS)
+    start = threading.Barrier(SAME_REQUEST_CLIENTS)
 
     def same_as_everyone(k: int) -> None:
         try:
@@ -179,12 +181,12 @@ def test_sixteen_users_sending_the_same_request_all_get_complete_images(app_serv
             failures.append(f"user {k}: {type(exc).__name__}: {exc}")
             start.abort()
 
-    threads = [threading.Thread(target=same_as_everyone, args=(k,), daemon=True) for k in range(CLIENTS)]
+    threads = [threading.Thread(target=same_as_everyone, args=(k,), daemon=True) for k in range(SAME_REQUEST_CLIENTS)]
     t0 = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=max(0.0, t0 + DEADLINE_S - time.perf_counter()))
     assert not any(thread.is_alive() for thread in threads), "deadlock or starvation"
-    assert not failures, f"{len(failures)} of {CLIENTS * 4} identical calls failed:\n" + "\n".join(failures)
+    assert not failures, f"{len(failures)} of {SAME_REQUEST_CLIENTS * 4} identical calls failed:\n" + "\n".join(failures)
     assert client.predict(api_name="/ping") == "ok"
