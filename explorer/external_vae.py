@@ -6,13 +6,14 @@ diffusers is imported only here, and only when a user asks for an extra VAE (its
 """
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import torch
+
+from .checkpoint import CheckpointError, read_json
 
 UNTRAINED_PSNR_DB = 15.0  # a trained image VAE reconstructs photos far above this; random weights land near 5-10 dB
 
@@ -55,10 +56,10 @@ def _local_folder(source: str) -> Path | None:
     if not config_path.exists():
         raise ExternalVAEError(f"{path} has no config.json: not a diffusers VAE folder")
     try:
-        config = json.loads(config_path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ExternalVAEError(f"{config_path} is not valid JSON: {exc}") from exc
-    class_name = config.get("_class_name") if isinstance(config, dict) else None
+        config = read_json(config_path)
+    except CheckpointError as exc:
+        raise ExternalVAEError(str(exc)) from exc
+    class_name = config.get("_class_name")
     if class_name != "AutoencoderKL":
         raise ExternalVAEError(f"{config_path} describes {class_name or 'no diffusers model'}, not an AutoencoderKL VAE")
     if not list(path.glob("*.safetensors")):

@@ -2,7 +2,8 @@
 
     python -m explorer.train                      # every recipe, in dependency order (VAEs, classifier, denoisers)
     python -m explorer.train sd-vae-mnist-c4      # just some
-    python -m explorer.train ldm-mnist            # denoisers are built by explorer.train_diffusion
+    python -m explorer.train ldm-mnist            # a denoiser (explorer.train_diffusion holds its training)
+    python -m explorer.train ldm-mnist --evaluate-only   # re-grade a saved denoiser with the classifier
     python -m explorer.train --mnist-idx ~/mnist  # train on full MNIST IDX files instead
     python -m explorer.train --list
 
@@ -204,39 +205,60 @@ def summary_row(name: str, metrics: dict) -> str:
     return f"{name:24s} {quality:32s} params {metrics['params']:>9,d}  {metrics['train_seconds']:7.1f} s"
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None, default_names: list[str] | None = None) -> argparse.Namespace:
+    """One command line for every recipe; the denoiser-only flags are ignored for VAEs and the classifier."""
+    from . import train_diffusion
+
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("names", nargs="*", help="recipes to build (default: all VAEs and the classifier)")
+    parser.add_argument("names", nargs="*", help="recipes to build (default: all, in dependency order)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="checkpoint folder (default: checkpoints/)")
     parser.add_argument("--mnist-idx", help="folder with full MNIST IDX files (train-images-idx3-ubyte[.gz] ...)")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     parser.add_argument("--list", action="store_true", help="list recipes and exit")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.add_argument("--resume", action="store_true",
-                        help="run only the fine-tuning stage, from the weights saved in --out (VAEs that have one)")
+                        help="VAEs: run only the fine-tuning stage, from the weights saved in --out")
+    denoisers = parser.add_argument_group("denoisers (ldm-mnist, pixel-dm-mnist)")
+    denoisers.add_argument("--max-steps", type=int, default=None, help="stop early (smoke tests)")
+    denoisers.add_argument("--per-digit", type=int, default=50, help="samples per digit for the classifier grade")
+    denoisers.add_argument("--no-eval", action="store_true", help="skip the classifier grade")
+    denoisers.add_argument("--evaluate-only", action="store_true", help="re-grade saved denoisers only")
     args = parser.parse_args(argv)
+    args.recipes = {**RECIPES, **train_diffusion.RECIPES}
+    args.names = args.names or default_names or list(args.recipes)
+    unknown = [n for n in args.names if n not in args.recipes]
+    if unknown and not args.list:
+        parser.error(f"unknown recipe(s): {', '.join(unknown)}; see --list")
+    return args
+
+
+def build_one(name: str, args: argparse.Namespace) -> str:
+    """Build (or, for a denoiser with --evaluate-only, re-grade) one recipe; returns its summary row."""
     from . import train_diffusion
 
-    everything = {**RECIPES, **train_diffusion.RECIPES}
+    if name in train_diffusion.RECIPES:  # needs sd-vae-mnist-c4 and mnist-classifier in --out
+        if args.evaluate_only:
+            metrics = train_diffusion.grade_checkpoint(args.out, name, per_digit=args.per_digit)
+        else:
+            metrics = train_diffusion.build_checkpoint(train_diffusion.RECIPES[name], args.out, args.mnist_idx,
+                                                       progress=not args.quiet, max_steps=args.max_steps,
+                                                       evaluate=not args.no_eval, per_digit=args.per_digit)
+        return train_diffusion.summary_row(name, metrics)
+    metrics = build_checkpoint(RECIPES[name], args.out, args.mnist_idx, progress=not args.quiet, resume=args.resume)
+    return summary_row(name, metrics)
+
+
+def main(argv: list[str] | None = None, default_names: list[str] | None = None) -> int:
+    args = parse_args(argv, default_names)
     if args.list:
-        for recipe in everything.values():
+        for recipe in args.recipes.values():
             print(f"{recipe.name:24s} {recipe.description}")
         return 0
     if args.threads:
         torch.set_num_threads(args.threads)
-    unknown = [n for n in args.names if n not in everything]
-    if unknown:
-        parser.error(f"unknown recipe(s): {', '.join(unknown)}; see --list")
     rows = []
-    for name in args.names or list(everything):
-        if name in train_diffusion.RECIPES:  # needs sd-vae-mnist-c4 and mnist-classifier in --out
-            metrics = train_diffusion.build_checkpoint(train_diffusion.RECIPES[name], args.out, args.mnist_idx,
-                                                       progress=not args.quiet)
-            rows.append(train_diffusion.summary_row(name, metrics))
-        else:
-            metrics = build_checkpoint(RECIPES[name], args.out, args.mnist_idx, progress=not args.quiet,
-                                       resume=args.resume)
-            rows.append(summary_row(name, metrics))
+    for name in args.names:
+        rows.append(build_one(name, args))
         print(rows[-1], flush=True)
     print("\nSummary (held-out data)\n" + "\n".join(rows))
     return 0

@@ -16,7 +16,6 @@ model.safetensors and metrics.json (wall time, steps, per-epoch loss, classifier
 """
 from __future__ import annotations
 
-import argparse
 import copy
 import json
 import sys
@@ -194,39 +193,10 @@ def summary_row(name: str, metrics: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("names", nargs="*", help="recipes to build (default: ldm-mnist pixel-dm-mnist)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="checkpoint folder (default: checkpoints/)")
-    parser.add_argument("--mnist-idx", help="folder with full MNIST IDX files")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
-    parser.add_argument("--max-steps", type=int, default=None, help="stop early (smoke tests)")
-    parser.add_argument("--per-digit", type=int, default=50, help="samples per digit for the classifier grade")
-    parser.add_argument("--no-eval", action="store_true", help="skip the classifier grade")
-    parser.add_argument("--evaluate-only", action="store_true", help="re-grade saved checkpoints only")
-    parser.add_argument("--quiet", action="store_true", help="no progress bars")
-    parser.add_argument("--list", action="store_true", help="list recipes and exit")
-    args = parser.parse_args(argv)
-    if args.list:
-        for recipe in RECIPES.values():
-            print(f"{recipe.name:16s} {recipe.description}")
-        return 0
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    unknown = [n for n in args.names if n not in RECIPES]
-    if unknown:
-        parser.error(f"unknown recipe(s): {', '.join(unknown)}; see --list")
-    rows = []
-    for name in args.names or list(RECIPES):
-        if args.evaluate_only:
-            metrics = grade_checkpoint(args.out, name, per_digit=args.per_digit)
-        else:
-            metrics = build_checkpoint(RECIPES[name], args.out, args.mnist_idx, progress=not args.quiet,
-                                       max_steps=args.max_steps, evaluate=not args.no_eval,
-                                       per_digit=args.per_digit)
-        rows.append(summary_row(name, metrics))
-        print(rows[-1], flush=True)
-    print("\nSummary (same UNet design, same steps x batch)\n" + "\n".join(rows))
-    return 0
+    """`python -m explorer.train` with the two denoisers as the default recipes (one CLI for all recipes)."""
+    from .train import main as train_main
+
+    return train_main(argv, default_names=list(RECIPES))
 
 
 if __name__ == "__main__":

@@ -45,6 +45,9 @@ def test_folder_that_is_not_a_vae_gives_a_clear_message(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps({"_class_name": "UNet2DModel"}))
     with pytest.raises(ExternalVAEError, match="UNet2DModel, not an AutoencoderKL"):
         load_autoencoder_kl(str(tmp_path))
+    (tmp_path / "config.json").write_text("{ not json")
+    with pytest.raises(ExternalVAEError, match="corrupt JSON in .*config.json"):
+        load_autoencoder_kl(str(tmp_path))
     with pytest.raises(ExternalVAEError, match="no config.json"):
         load_autoencoder_kl(str(tmp_path.parent))
     with pytest.raises(ExternalVAEError, match="neither an existing folder nor a hub id"):

@@ -1,10 +1,11 @@
 """The training CLI builds a loadable checkpoint with held-out metrics (tiny budget)."""
 import json
 
+import pytest
 
 from explorer.checkpoint import load_checkpoint
 from explorer.recipes import RECIPES, scaled
-from explorer.train import build_checkpoint, main
+from explorer.train import build_checkpoint, main, parse_args
 
 
 def test_tiny_training_run_improves_and_saves_everything(tmp_path):
@@ -18,6 +19,17 @@ def test_tiny_training_run_improves_and_saves_everything(tmp_path):
     model, config, saved = load_checkpoint(tmp_path / "tiny")
     assert config["config"]["scale_factor"] > 0 and saved["psnr"] == metrics["psnr"]
     assert json.loads((tmp_path / "tiny" / "metrics.json").read_text())["epochs"] == 2
+
+
+def test_one_cli_for_every_recipe(capsys):
+    """explorer.train builds VAEs, the classifier and the denoisers; explorer.train_diffusion is the same
+    command with the denoisers as its default."""
+    assert parse_args([]).names[0] == "sd-vae-mnist-c1" and "ldm-mnist" in parse_args([]).names
+    assert parse_args([], default_names=["ldm-mnist", "pixel-dm-mnist"]).names == ["ldm-mnist", "pixel-dm-mnist"]
+    assert parse_args(["ldm-mnist", "--evaluate-only", "--per-digit", "3"]).per_digit == 3
+    with pytest.raises(SystemExit):
+        parse_args(["no-such-recipe"])
+    assert "unknown recipe(s): no-such-recipe" in capsys.readouterr().err
 
 
 def test_cli_lists_recipes(capsys):
