@@ -11,7 +11,9 @@ Reconstruction tab needs:
 - `fit_photo`: long side capped (default 512, for CPU time), then each side centre-cropped or resized
   to a multiple of the VAE's downsampling factor f; the returned note says which.
 
-Every problem raises `ImageInputError` (a ValueError) with a message meant for the user.
+Every problem raises `ImageInputError` (a ValueError) with a message meant for the user. Messages and notes are
+`Phrase`s: the English text (what the API returns) that also carries a stable code from PHRASES and its values,
+so that the UI can show them in the page's language without parsing English.
 """
 from __future__ import annotations
 
@@ -35,19 +37,123 @@ DIGIT_SIZE, DIGIT_BOX = 28, 20
 ALLOWED_FORMATS = ("PNG", "JPEG", "GIF", "BMP", "DIB", "TIFF", "WEBP", "PPM", "TGA", "ICO")
 
 
+# Every note and refusal this module gives a user, in English, by a stable code. The UI registers a translation
+# per code (explorer/ui/reconstruction_tab.py); the API shows the English. `{detail}` is Pillow's own message.
+PHRASES: dict[str, str] = {
+    # what decoding did (CleanImage.notes)
+    "exif_unreadable": "unreadable EXIF data ignored",
+    "exif_unapplied": "EXIF orientation {orientation} could not be applied; used as stored",
+    "exif_rotated": "rotated upright from EXIF orientation {orientation}",
+    "sixteen_bit": "16-bit image scaled to [0, 1]",
+    "integer_scaled": "integer image scaled by 1/{scale:.0f}",
+    "float_image": "floating-point image",
+    "float_scaled": "floating-point image scaled by 1/{scale:.3g}",
+    "palette": "palette image expanded",
+    "cmyk": "CMYK converted to RGB",
+    "mode_converted": "{mode} converted to RGB",
+    "first_frame": "first of {frames} frames used",
+    "transparency": "transparency found",
+    # digits (to_digit)
+    "ink_inverted": "dark ink on a light background, inverted to MNIST's white on black",
+    "ink_light": "light ink on dark",
+    "colour_to_grey": "colour converted to grey",
+    "digit_as_is": "28x28 input used as is ({details})",
+    "digit_centred": "{width}x{height} -> 28x28 like MNIST: {details}; ink cropped, scaled into a 20x20 box, "
+                     "centred by its centre of mass",
+    # photos (fit_photo)
+    "alpha_to_white": "transparency flattened onto white",
+    "grey_to_rgb": "greyscale repeated into R, G, B",
+    "long_side_capped": "resized {width}x{height} -> {new_w}x{new_h} (long side capped at {max_side} px for CPU time)",
+    "centre_cropped": "centre-cropped {width}x{height} -> {new_w}x{new_h} (multiple of f={factor})",
+    "resized_to_f": "resized {width}x{height} -> {new_w}x{new_h} (multiple of f={factor}; aspect changes slightly)",
+    "photo_as_is": "{width}x{height} used as is (already a multiple of f={factor})",
+    # refusals (ImageInputError)
+    "no_pixels": "the image has no pixels ({width}x{height})",
+    "too_many_pixels": "the image is {width}x{height} pixels ({megapixels:.0f} megapixels); the limit is "
+                       "{max_megapixels:.0f} megapixels and {max_side} pixels a side (it may be a decompression bomb)",
+    "too_small": "the image is {width}x{height} pixels; it needs at least {min_side} pixels a side",
+    "too_narrow": "the image is {width}x{height} pixels: an aspect ratio over {max_aspect:.0f}:1 is not a photo or "
+                  "a digit",
+    "empty_file": "the file is empty",
+    "file_too_big": "the file is {megabytes:.1f} MB; the limit is {limit:.0f} MB",
+    "bomb": "rejected as a decompression bomb: {detail}",
+    "not_an_image": "this is not an image file this app can read (supported: {formats})",
+    "unreadable": "the image file is corrupt or unreadable ({detail})",
+    "truncated": "the image file is corrupt or truncated ({detail})",
+    "unsupported_mode": "unsupported image mode {mode!r} ({detail})",
+    "bad_array_shape": "an image array must be (H, W), (H, W, 3) or (H, W, 4), not {shape}",
+    "bad_array_type": "unsupported array type {dtype}",
+    "no_image": "no image was given",
+    "empty_drawing": "the drawing is empty",
+    "file_not_found": "the uploaded file could not be found",
+    "unreadable_source": "cannot read an image from a {kind}",
+    "fully_transparent": "the image is fully transparent: nothing is drawn",
+    "no_contrast": "no digit found: the image is blank or has almost no contrast",
+    "blank": "no digit found: the image is blank",
+    "bad_fit": "fit must be 'crop' or 'resize', not {mode!r}",
+    "too_small_for_f": "the image is {width}x{height} px after resizing; each side must be at least f={factor} px",
+}
+
+
+class Phrase(str):
+    """A message for the user that remembers how it was made: it IS the English text (so JSON, `in` and == see
+    a plain string), and keeps `code` (a key of PHRASES) and `values` so that a UI can word it in another
+    language. A value may itself be a Phrase or Phrases."""
+
+    code: str
+    values: dict[str, Any]
+
+    def __new__(cls, code: str, /, **values: Any) -> "Phrase":
+        self = super().__new__(cls, PHRASES[code].format(**values))
+        self.code, self.values = code, values
+        return self
+
+    def __reduce__(self):
+        return _phrase, (self.code, self.values)
+
+
+class Phrases(str):
+    """Several phrases joined by "; " (the English text), keeping them in `parts`."""
+
+    parts: tuple[Phrase, ...]
+
+    def __new__(cls, parts=()) -> "Phrases":
+        self = super().__new__(cls, "; ".join(parts))
+        self.parts = tuple(parts)
+        return self
+
+    def __reduce__(self):
+        return Phrases, (self.parts,)
+
+
+def _phrase(code: str, values: dict[str, Any]) -> Phrase:
+    """Unpickling helper: Phrase(code, **values)."""
+    return Phrase(code, **values)
+
+
 class ImageInputError(ValueError):
-    """The input cannot be used; the message says why in words a user understands."""
+    """The input cannot be used; the message says why in words a user understands. Raised with a Phrase
+    (kept in `phrase`, for translation); a plain message is also accepted (then `phrase` is None)."""
+
+    @property
+    def phrase(self) -> Phrase | None:
+        return self.args[0] if self.args and isinstance(self.args[0], Phrase) else None
+
+
+def refuse(code: str, **values: Any) -> ImageInputError:
+    """The ImageInputError for PHRASES[code] (raise it)."""
+    return ImageInputError(Phrase(code, **values))
 
 
 @dataclass(frozen=True)
 class CleanImage:
     """A decoded image: rgb (H, W, 3) float32 in [0, 1], alpha (H, W) float32 in [0, 1] or None when
-    fully opaque, whether the source had colour, and what was done to get here (for the UI)."""
+    fully opaque, whether the source had colour, and what was done to get here (Phrases, for the UI)."""
 
     rgb: np.ndarray
     alpha: np.ndarray | None = None
     colour: bool = True
-    notes: tuple[str, ...] = field(default_factory=tuple)
+    notes: tuple[Phrase, ...] = field(default_factory=tuple)
 
     @property
     def size(self) -> tuple[int, int]:
@@ -58,90 +164,93 @@ class CleanImage:
 # ---- decoding ------------------------------------------------------------------------------------------
 def _check_dimensions(width: int, height: int) -> None:
     if width <= 0 or height <= 0:
-        raise ImageInputError(f"the image has no pixels ({width}x{height})")
+        raise refuse("no_pixels", width=width, height=height)
     if width * height > MAX_PIXELS or max(width, height) > MAX_SIDE:
-        raise ImageInputError(
-            f"the image is {width}x{height} pixels ({width * height / 1e6:.0f} megapixels); the limit is "
-            f"{MAX_PIXELS / 1e6:.0f} megapixels and {MAX_SIDE} pixels a side (it may be a decompression bomb)")
+        raise refuse("too_many_pixels", width=width, height=height, megapixels=width * height / 1e6,
+                     max_megapixels=MAX_PIXELS / 1e6, max_side=MAX_SIDE)
     if min(width, height) < MIN_SIDE:
-        raise ImageInputError(f"the image is {width}x{height} pixels; it needs at least {MIN_SIDE} pixels a side")
+        raise refuse("too_small", width=width, height=height, min_side=MIN_SIDE)
     if max(width, height) / min(width, height) > MAX_ASPECT:
-        raise ImageInputError(f"the image is {width}x{height} pixels: an aspect ratio over {MAX_ASPECT:.0f}:1 "
-                              "is not a photo or a digit")
+        raise refuse("too_narrow", width=width, height=height, max_aspect=MAX_ASPECT)
 
 
 def _open(data: bytes) -> Image.Image:
     """Open (header only), check the size, then decode the first frame. Raises ImageInputError."""
     if len(data) == 0:
-        raise ImageInputError("the file is empty")
+        raise refuse("empty_file")
     if len(data) > MAX_FILE_BYTES:
-        raise ImageInputError(f"the file is {len(data) / 2**20:.1f} MB; the limit is {MAX_FILE_BYTES / 2**20:.0f} MB")
+        raise _too_big(len(data))
     try:
         Image.init()
         image = Image.open(io.BytesIO(data), formats=[f for f in ALLOWED_FORMATS if f in Image.OPEN])
     except Image.DecompressionBombError as exc:
-        raise ImageInputError(f"rejected as a decompression bomb: {exc}") from None
+        raise refuse("bomb", detail=str(exc)) from None
     except UnidentifiedImageError:
-        raise ImageInputError("this is not an image file this app can read "
-                              f"(supported: {', '.join(f.lower() for f in ALLOWED_FORMATS)})") from None
+        raise refuse("not_an_image", formats=", ".join(f.lower() for f in ALLOWED_FORMATS)) from None
     except (OSError, SyntaxError, ValueError) as exc:
-        raise ImageInputError(f"the image file is corrupt or unreadable ({exc})") from None
+        raise refuse("unreadable", detail=str(exc)) from None
     _check_dimensions(*image.size)
     try:
         image.seek(0)
         image.load()
     except Image.DecompressionBombError as exc:
-        raise ImageInputError(f"rejected as a decompression bomb: {exc}") from None
+        raise refuse("bomb", detail=str(exc)) from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise ImageInputError(f"the image file is corrupt or truncated ({exc})") from None
+        raise refuse("truncated", detail=str(exc)) from None
     return image
 
 
-def _exif_upright(image: Image.Image, notes: list[str]) -> Image.Image:
+def _too_big(size: int) -> ImageInputError:
+    """The refusal of a file of `size` bytes, over MAX_FILE_BYTES."""
+    return refuse("file_too_big", megabytes=size / 2**20, limit=MAX_FILE_BYTES / 2**20)
+
+
+def _exif_upright(image: Image.Image, notes: list[Phrase]) -> Image.Image:
+    """`image` turned upright by its EXIF orientation tag (noted in `notes`)."""
     try:
         orientation = image.getexif().get(0x0112, 1)
     except Exception:  # noqa: BLE001 - a broken EXIF block must not stop the image
-        notes.append("unreadable EXIF data ignored")
+        notes.append(Phrase("exif_unreadable"))
         return image
     if orientation in (None, 1):
         return image
     try:
         upright = ImageOps.exif_transpose(image)
     except Exception:  # noqa: BLE001
-        notes.append(f"EXIF orientation {orientation} could not be applied; used as stored")
+        notes.append(Phrase("exif_unapplied", orientation=orientation))
         return image
-    notes.append(f"rotated upright from EXIF orientation {orientation}")
+    notes.append(Phrase("exif_rotated", orientation=orientation))
     return upright if upright is not None else image
 
 
-def _pil_to_arrays(image: Image.Image, notes: list[str]) -> tuple[np.ndarray, np.ndarray | None, bool]:
+def _pil_to_arrays(image: Image.Image, notes: list[Phrase]) -> tuple[np.ndarray, np.ndarray | None, bool]:
     """Any Pillow mode -> (rgb (H, W, 3) float32, alpha (H, W) or None, colour?)."""
     mode = image.mode
     if mode.startswith("I;16") or mode in ("I", "F"):
         values = np.asarray(image, dtype=np.float64)
         if mode.startswith("I;16"):
             scale = 65535.0
-            notes.append("16-bit image scaled to [0, 1]")
+            notes.append(Phrase("sixteen_bit"))
         elif mode == "I":
             peak = float(values.max()) if values.size else 0.0
             scale = 255.0 if peak <= 255 else (65535.0 if peak <= 65535 else peak)
-            notes.append(f"integer image scaled by 1/{scale:.0f}")
+            notes.append(Phrase("integer_scaled", scale=scale))
         else:
             peak = float(np.nanmax(values)) if values.size else 0.0
             scale = 1.0 if peak <= 1.0 else peak
             values = np.nan_to_num(values)
-            notes.append("floating-point image" + (f" scaled by 1/{scale:.3g}" if scale != 1.0 else ""))
+            notes.append(Phrase("float_scaled", scale=scale) if scale != 1.0 else Phrase("float_image"))
         grey = np.clip(values / scale, 0.0, 1.0).astype(np.float32)
         return np.repeat(grey[..., None], 3, axis=2), None, False
     if mode == "P":
         image = image.convert("RGBA" if "transparency" in image.info else "RGB")
-        notes.append("palette image expanded")
+        notes.append(Phrase("palette"))
     elif mode == "CMYK":
         image = image.convert("RGB")
-        notes.append("CMYK converted to RGB")
+        notes.append(Phrase("cmyk"))
     elif mode in ("YCbCr", "LAB", "HSV", "RGBX"):
         image = image.convert("RGB")
-        notes.append(f"{mode} converted to RGB")
+        notes.append(Phrase("mode_converted", mode=mode))
     elif mode == "1":
         image = image.convert("L")
     elif mode in ("LA", "La", "PA", "RGBa"):
@@ -150,7 +259,7 @@ def _pil_to_arrays(image: Image.Image, notes: list[str]) -> tuple[np.ndarray, np
         try:
             image = image.convert("RGBA")
         except ValueError as exc:
-            raise ImageInputError(f"unsupported image mode {mode!r} ({exc})") from None
+            raise refuse("unsupported_mode", mode=mode, detail=str(exc)) from None
     pixels = np.asarray(image, dtype=np.float32) / 255.0
     if pixels.ndim == 2:
         return np.repeat(pixels[..., None], 3, axis=2), None, False
@@ -167,7 +276,7 @@ def _array_to_clean(array: np.ndarray) -> CleanImage:
     if array.ndim == 3 and array.shape[2] == 1:
         array = array[..., 0]
     if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
-        raise ImageInputError(f"an image array must be (H, W), (H, W, 3) or (H, W, 4), not {array.shape}")
+        raise refuse("bad_array_shape", shape=array.shape)
     _check_dimensions(array.shape[1], array.shape[0])
     if array.dtype == np.uint8:
         values = array.astype(np.float32) / 255.0
@@ -178,7 +287,7 @@ def _array_to_clean(array: np.ndarray) -> CleanImage:
         if values.size and values.max() > 1.0:
             values = values / 255.0 if values.max() <= 255 else values / values.max()
     else:
-        raise ImageInputError(f"unsupported array type {array.dtype}")
+        raise refuse("bad_array_type", dtype=array.dtype)
     values = np.clip(values, 0.0, 1.0)
     if values.ndim == 2:
         return CleanImage(np.repeat(values[..., None], 3, axis=2), None, False)
@@ -196,16 +305,16 @@ def load_image(source: Any) -> CleanImage:
     gr.Sketchpad ({"composite": ...}) or a FileData-like dict ({"path": ...}). Raises ImageInputError.
     """
     if source is None:
-        raise ImageInputError("no image was given")
+        raise refuse("no_image")
     if isinstance(source, dict):
         if source.get("composite") is not None:
             return load_image(source["composite"])
         if source.get("path"):
             return load_image(source["path"])
-        raise ImageInputError("the drawing is empty")
+        raise refuse("empty_drawing")
     if isinstance(source, np.ndarray):
         return _array_to_clean(source)
-    notes: list[str] = []
+    notes: list[Phrase] = []
     if isinstance(source, Image.Image):
         _check_dimensions(*source.size)
         image = source
@@ -215,21 +324,21 @@ def load_image(source: Any) -> CleanImage:
         elif isinstance(source, (str, os.PathLike)):
             path = os.fspath(source)
             if not os.path.isfile(path):
-                raise ImageInputError("the uploaded file could not be found")
+                raise refuse("file_not_found")
             size = os.path.getsize(path)
             if size > MAX_FILE_BYTES:
-                raise ImageInputError(f"the file is {size / 2**20:.1f} MB; the limit is {MAX_FILE_BYTES / 2**20:.0f} MB")
+                raise _too_big(size)
             with open(path, "rb") as fh:
                 data = fh.read()
         else:
-            raise ImageInputError(f"cannot read an image from a {type(source).__name__}")
+            raise refuse("unreadable_source", kind=type(source).__name__)
         image = _open(data)
         if getattr(image, "n_frames", 1) > 1:
-            notes.append(f"first of {image.n_frames} frames used")
+            notes.append(Phrase("first_frame", frames=image.n_frames))
     image = _exif_upright(image, notes)
     rgb, alpha, colour = _pil_to_arrays(image, notes)
     if alpha is not None:
-        notes.append("transparency found")
+        notes.append(Phrase("transparency"))
     return CleanImage(rgb, alpha, colour, tuple(notes))
 
 
@@ -259,14 +368,15 @@ def luminance(rgb: np.ndarray) -> np.ndarray:
 
 
 # ---- digits --------------------------------------------------------------------------------------------
-def ink(clean: CleanImage) -> tuple[np.ndarray, str]:
+def ink(clean: CleanImage) -> tuple[np.ndarray, Phrase]:
     """Ink intensity (H, W) in [0, 1] (1 = stroke, 0 = background), whatever the polarity of the source:
-    dark-on-light is inverted, a grey background is subtracted. Returns (ink, note)."""
+    dark-on-light is inverted, a grey background is subtracted. Returns (ink, note: "ink_inverted" or
+    "ink_light")."""
     if clean.alpha is not None:
         # Transparent background (a sketchpad): flatten onto the opposite of the strokes' own shade.
         weight = clean.alpha
         if float(weight.sum()) <= 1e-6:
-            raise ImageInputError("the image is fully transparent: nothing is drawn")
+            raise refuse("fully_transparent")
         stroke_shade = float((luminance(clean.rgb) * weight).sum() / weight.sum())
         rgb = composite(clean, 1.0 if stroke_shade < 0.5 else 0.0)
     else:
@@ -282,9 +392,8 @@ def ink(clean: CleanImage) -> tuple[np.ndarray, str]:
     values = np.clip(values - (1.0 - background if inverted else background), 0.0, 1.0)
     peak = float(values.max())
     if peak < 0.1:
-        raise ImageInputError("no digit found: the image is blank or has almost no contrast")
-    note = "dark ink on a light background, inverted to MNIST's white on black" if inverted else "light ink on dark"
-    return (values / peak).astype(np.float32), note
+        raise refuse("no_contrast")
+    return (values / peak).astype(np.float32), Phrase("ink_inverted" if inverted else "ink_light")
 
 
 def centre_digit(ink_image: np.ndarray, size: int = DIGIT_SIZE, box: int = DIGIT_BOX) -> np.ndarray:
@@ -293,7 +402,7 @@ def centre_digit(ink_image: np.ndarray, size: int = DIGIT_SIZE, box: int = DIGIT
     mask = ink_image > 0.05 * float(ink_image.max())
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     if rows.size == 0:
-        raise ImageInputError("no digit found: the image is blank")
+        raise refuse("blank")
     crop = ink_image[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1]
     h, w = crop.shape
     scale = box / max(h, w)
@@ -313,60 +422,57 @@ def centre_digit(ink_image: np.ndarray, size: int = DIGIT_SIZE, box: int = DIGIT
     return out
 
 
-def to_digit(clean: CleanImage) -> tuple[np.ndarray, str]:
+def to_digit(clean: CleanImage) -> tuple[np.ndarray, Phrase]:
     """Any image -> an MNIST-style digit (28, 28) float32 in [0, 1] and a note of what was done.
 
     A 28x28 image is MNIST's own format and is only polarity-fixed (not re-centred), so a digit saved
     from the data set comes back exactly; anything else is centred and scaled like MNIST."""
     values, polarity = ink(clean)
-    colour = "colour converted to grey; " if clean.colour else ""
+    details = Phrases(([Phrase("colour_to_grey")] if clean.colour else []) + [polarity])
     if values.shape == (DIGIT_SIZE, DIGIT_SIZE):
-        if not clean.colour and clean.alpha is None and polarity == "light ink on dark":
+        if not clean.colour and clean.alpha is None and polarity.code == "ink_light":
             values = luminance(clean.rgb)  # already an MNIST digit: keep its exact pixels
-        return values, f"28x28 input used as is ({colour}{polarity})"
-    digit = centre_digit(values)
+        return values, Phrase("digit_as_is", details=details)
     width, height = clean.size
-    return digit, (f"{width}x{height} -> 28x28 like MNIST: {colour}{polarity}; ink cropped, scaled into a "
-                   f"20x20 box, centred by its centre of mass")
+    return centre_digit(values), Phrase("digit_centred", width=width, height=height, details=details)
 
 
 # ---- photos --------------------------------------------------------------------------------------------
 def fit_photo(clean: CleanImage, factor: int, max_side: int = PHOTO_MAX_SIDE,
-              mode: str = "crop") -> tuple[np.ndarray, str]:
-    """A photo for a VAE with downsampling `factor` -> ((H, W, 3) float32, note).
+              mode: str = "crop") -> tuple[np.ndarray, Phrases]:
+    """A photo for a VAE with downsampling `factor` -> ((H, W, 3) float32, notes).
 
     The long side is first shrunk to `max_side` (never enlarged); then `mode` "crop" centre-crops each
     side down to a multiple of `factor`, "resize" rescales each side to the nearest multiple."""
     if mode not in ("crop", "resize"):
-        raise ImageInputError(f"fit must be 'crop' or 'resize', not {mode!r}")
+        raise refuse("bad_fit", mode=mode)
     factor = int(factor)
     rgb = composite(clean, 1.0)
-    notes = ["transparency flattened onto white"] if clean.alpha is not None else []
+    notes = [Phrase("alpha_to_white")] if clean.alpha is not None else []
     if not clean.colour:
-        notes.append("greyscale repeated into R, G, B")
+        notes.append(Phrase("grey_to_rgb"))
     height, width = rgb.shape[:2]
     if max(height, width) > max_side:
         scale = max_side / max(height, width)
         new_w, new_h = max(1, round(width * scale)), max(1, round(height * scale))
         rgb = _resize(rgb, new_w, new_h)
-        notes.append(f"resized {width}x{height} -> {new_w}x{new_h} (long side capped at {max_side} px for CPU time)")
+        notes.append(Phrase("long_side_capped", width=width, height=height, new_w=new_w, new_h=new_h,
+                            max_side=max_side))
         height, width = new_h, new_w
     if mode == "crop":
         new_h, new_w = height - height % factor, width - width % factor
         if min(new_h, new_w) < factor:
-            raise ImageInputError(f"the image is {width}x{height} px after resizing; each side must be at least "
-                                  f"f={factor} px")
+            raise refuse("too_small_for_f", width=width, height=height, factor=factor)
         if (new_h, new_w) != (height, width):
             top, left = (height - new_h) // 2, (width - new_w) // 2
             rgb = rgb[top: top + new_h, left: left + new_w]
-            notes.append(f"centre-cropped {width}x{height} -> {new_w}x{new_h} (multiple of f={factor})")
+            notes.append(Phrase("centre_cropped", width=width, height=height, new_w=new_w, new_h=new_h, factor=factor))
     else:
         new_h = max(factor, int(round(height / factor)) * factor)
         new_w = max(factor, int(round(width / factor)) * factor)
         if (new_h, new_w) != (height, width):
             rgb = _resize(rgb, new_w, new_h)
-            notes.append(f"resized {width}x{height} -> {new_w}x{new_h} (multiple of f={factor}; aspect changes "
-                         "slightly)")
-    if not notes or all("greyscale" in n or "transparency" in n for n in notes):
-        notes.append(f"{rgb.shape[1]}x{rgb.shape[0]} used as is (already a multiple of f={factor})")
-    return np.ascontiguousarray(rgb, dtype=np.float32), "; ".join(notes)
+            notes.append(Phrase("resized_to_f", width=width, height=height, new_w=new_w, new_h=new_h, factor=factor))
+    if all(n.code in ("alpha_to_white", "grey_to_rgb") for n in notes):
+        notes.append(Phrase("photo_as_is", width=rgb.shape[1], height=rgb.shape[0], factor=factor))
+    return np.ascontiguousarray(rgb, dtype=np.float32), Phrases(notes)

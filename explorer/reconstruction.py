@@ -12,12 +12,12 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from . import image_input
-from .image_input import CleanImage, ImageInputError
+from .image_input import CleanImage, ImageInputError, Phrases
 from .metrics import image_metrics
 
 # SD3 paper (Esser et al. 2024), Table 3: f=8 autoencoders with 4 / 8 / 16 latent channels, PSNR (dB).
@@ -34,10 +34,20 @@ _RAMP_RGB = np.array([[0, 0, 4], [87, 16, 110], [188, 55, 84], [249, 142, 9], [2
 
 @dataclass(frozen=True)
 class Prepared:
-    """The model's input as displayed: (28, 28) digit or (H, W, 3) photo, float32 on the 8-bit grid."""
+    """The model's input as displayed: (28, 28) digit or (H, W, 3) photo, float32 on the 8-bit grid; `note`
+    says what decoding and preparation did (English as a string; its `parts` let a UI translate it)."""
 
     image: np.ndarray
-    note: str
+    note: Phrases
+
+
+class ChannelImage(NamedTuple):
+    """One channel of a spatial latent as a grey uint8 picture, with the channel's index and actual range."""
+
+    image: np.ndarray
+    channel: int
+    low: float
+    high: float
 
 
 @dataclass(frozen=True)
@@ -80,7 +90,7 @@ class Reconstruction:
                 "ssim": self.metrics["ssim"], "latent_shape": self.latent_shape,
                 "compression_ratio": self.compression_ratio, "image_shape": list(self.original.shape),
                 "latent": "sample" if self.sampled else "mean", "seed": self.seed if self.sampled else None,
-                "kl_nats": self.kl, "preprocessing": self.note}
+                "kl_nats": self.kl, "preprocessing": str(self.note)}
 
 
 # ---- input preparation ---------------------------------------------------------------------------------
@@ -106,14 +116,16 @@ def model_info(service, name: str) -> dict:
 
 def prepare(clean: CleanImage | np.ndarray, dataset: str, factor: int, fit: str = "crop") -> Prepared:
     """An input for a model trained on `dataset`: digits -> (28, 28) like MNIST; photos -> (H, W, 3)
-    with sides multiples of `factor`, long side <= 512. Quantised to 8 bits (what the PNG shows)."""
+    with sides multiples of `factor`, long side <= 512. Quantised to 8 bits (what the PNG shows). The note
+    lists what decoding did (EXIF, modes, frames), then the preparation."""
     if isinstance(clean, np.ndarray):
         clean = image_input.load_image(clean)
     if dataset == "mnist":
         digit, note = image_input.to_digit(clean)
-        return Prepared(quantize(digit), note)
-    photo, note = image_input.fit_photo(clean, factor, mode=fit)
-    return Prepared(quantize(photo), note)
+        return Prepared(quantize(digit), Phrases([*clean.notes, note]))
+    photo, notes = image_input.fit_photo(clean, factor, mode=fit)
+    decoded = [n for n in clean.notes if n.code != "transparency"]  # fit_photo says how it was flattened
+    return Prepared(quantize(photo), Phrases(decoded + list(notes.parts)))
 
 
 def _to_batch(image: np.ndarray, channels: int, pad_to: int | None) -> np.ndarray:
@@ -209,16 +221,16 @@ def upscale(image: np.ndarray, target: int = 224) -> np.ndarray:
     return image if k == 1 else np.repeat(np.repeat(image, k, axis=0), k, axis=1)
 
 
-def latent_channel_images(z: np.ndarray, target: int = 96) -> list[tuple[np.ndarray, str]]:
+def latent_channel_images(z: np.ndarray, target: int = 96) -> list[ChannelImage]:
     """A spatial latent (c, h, w) -> one grey uint8 image per channel (min-max scaled per channel, so its
-    own pattern is visible; the caption gives the channel's actual range)."""
+    own pattern is visible; `low`/`high` give the channel's actual range, for a caption)."""
     if z.ndim != 3:
         raise ValueError(f"a spatial latent is (c, h, w); got shape {z.shape}")
     images = []
     for i, channel in enumerate(z):
         low, high = float(channel.min()), float(channel.max())
         scaled = (channel - low) / (high - low) if high > low else np.zeros_like(channel)
-        images.append((upscale(to_uint8(scaled), target), f"channel {i}: [{low:.2f}, {high:.2f}]"))
+        images.append(ChannelImage(upscale(to_uint8(scaled), target), i, low, high))
     return images
 
 

@@ -251,6 +251,74 @@ def test_no_component_shows_a_plain_english_literal():
     assert not problems, "use tr(...) (or a bilingual string) for:\n" + "\n".join(problems)
 
 
+# ---- literals in plotly figures (built in Python, so the browser cannot translate them) -----------------------
+FIGURE_KEYWORDS = {"name", "title", "title_text", "subplot_titles", "text", "hovertext", "hovertemplate",
+                   "texttemplate"}
+# Tabs whose figures are known to still carry English labels (not this scanner's to fix); remove when fixed.
+KNOWN_FIGURE_GAPS = {"compression_tab.py"}
+
+
+def _is_figure_call(call: ast.Call) -> bool:
+    """go.Scatter(...), px.line(...), make_subplots(...), fig.update_*(...) and fig.add_*(...)."""
+    func = call.func
+    if isinstance(func, ast.Name):
+        return func.id == "make_subplots"
+    return isinstance(func, ast.Attribute) and (
+        (isinstance(func.value, ast.Name) and func.value.id in ("go", "px"))
+        or func.attr.startswith(("update_", "add_")))
+
+
+def figure_literals(path: Path) -> list[tuple[int, str, str]]:
+    """(line, keyword, text) for each literal string a plotly figure would show: a label keyword's literal,
+    f-string or module constant, or the literal elements of a list / tuple given to it."""
+    tree = parsed(path)
+    constants = _module_constants(tree)
+    found = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and _is_figure_call(node)):
+            continue
+        for keyword in node.keywords:
+            if keyword.arg in FIGURE_KEYWORDS:
+                value = keyword.value
+                shown = [value] + (list(value.elts) if isinstance(value, (ast.List, ast.Tuple)) else [])
+                shown += [value.elt] if isinstance(value, ast.ListComp) else []
+                found += [(node.lineno, keyword.arg, t) for t in (_literal(v, constants) for v in shown) if t]
+    return found
+
+
+def test_figure_scanner_catches_what_it_should(tmp_path):
+    source = tmp_path / "figure.py"
+    source.write_text(
+        "fig = make_subplots(rows=1, cols=2, subplot_titles=('PSNR vs channels', text('k', lang)))\n"
+        "fig.add_trace(go.Scatter(x=[1], y=[2], name='ours: sweep', hovertext=[f'{n} model' for n in m]))\n"
+        "fig.update_xaxes(title_text='latent channels c')\n"
+        "fig.update_yaxes(title_text='PSNR (dB)')\n"
+        "fig.add_trace(go.Scatter(name=text('k', lang), text=[f'{p:.1f}' for p in q]))\n")
+    flagged = [t for _, _, t in figure_literals(source) if plain_english(t)]
+    assert sorted(flagged) == sorted(["PSNR vs channels", "ours: sweep", " model", "latent channels c"]), flagged
+
+
+def test_no_figure_shows_a_plain_english_literal():
+    problems = [f"{path.name}:{line} {keyword}=: {shown[:70]!r}" for path in UI_FILES
+                if path.name not in KNOWN_FIGURE_GAPS
+                for line, keyword, shown in figure_literals(path) if plain_english(shown)]
+    assert not problems, "build figure labels with text(key, lang) and redraw on a language change:\n" + \
+        "\n".join(problems)
+
+
+# ---- words made by pure modules (explorer/*.py), translated by the UI -----------------------------------------
+def test_every_image_input_phrase_has_a_chinese_text():
+    """explorer/image_input.py words its notes and refusals in English only (PHRASES); the Reconstruction tab
+    must register Chinese for each, and no Chinese for a phrase that no longer exists."""
+    from explorer.image_input import PHRASES
+    from explorer.ui.reconstruction_tab import PHRASES_ZH
+
+    assert set(PHRASES_ZH) == set(PHRASES), set(PHRASES_ZH) ^ set(PHRASES)
+    registered = i18n.all_strings()
+    for code, english in PHRASES.items():
+        assert registered[f"rec.in.{code}"] == (english, PHRASES_ZH[code])
+
+
 # ---- the formatted (number-quoting) entries and the switch ---------------------------------------------------
 def test_tr_format_registers_both_languages_with_the_numbers():
     i18n.register({"test.fmt": ("{n:,} values, ratio {r:g}", "{n:,} 个值，压缩率 {r:g}")})

@@ -209,3 +209,24 @@ def test_fit_photo_caps_the_long_side_and_flattens_alpha():
     assert photo.min() == pytest.approx(1.0)  # fully transparent -> white
     with pytest.raises(ii.ImageInputError, match="fit must be"):
         ii.fit_photo(ii.load_image(png_bytes(big)), 8, mode="stretch")
+
+
+# ---- notes and refusals are Phrases ---------------------------------------------------------------------
+def test_notes_and_refusals_keep_their_code_and_values_through_pickling():
+    import pickle
+
+    cmyk = stroke_image(size=(44, 40), mode="RGB", ink=(0, 90, 200), paper=(255, 255, 255), width=4).convert("CMYK")
+    clean = ii.load_image(png_bytes(cmyk, format="JPEG", quality=95))
+    _, note = ii.to_digit(clean)
+    assert [n.code for n in clean.notes] == ["cmyk"] and note.code == "digit_centred"
+    assert [p.code for p in note.values["details"].parts] == ["colour_to_grey", "ink_inverted"]
+    _, notes = ii.fit_photo(clean, 8)
+    again = pickle.loads(pickle.dumps(notes))
+    assert again == notes == "centre-cropped 44x40 -> 40x40 (multiple of f=8)"
+    assert [(p.code, p.values) for p in again.parts] == [("centre_cropped", {"width": 44, "height": 40, "new_w": 40,
+                                                                             "new_h": 40, "factor": 8})]
+    with pytest.raises(ii.ImageInputError) as caught:
+        ii.load_image(b"")
+    error = pickle.loads(pickle.dumps(caught.value))
+    assert str(error) == "the file is empty" and error.phrase.code == "empty_file"
+    assert ii.ImageInputError("plain words").phrase is None

@@ -140,8 +140,9 @@ def test_colormap_upscale_and_channel_images():
     assert big.shape == (8, 8) and np.array_equal(big[::4, ::4], small)
     z = np.stack([np.full((3, 3), 5.0), np.arange(9.0).reshape(3, 3) - 4])
     images = rec.latent_channel_images(z, target=9)
-    assert len(images) == 2 and images[0][0].shape == (9, 9)
-    assert images[1][0].min() == 0 and images[1][0].max() == 255 and "[-4.00, 4.00]" in images[1][1]
+    assert len(images) == 2 and images[0].image.shape == (9, 9)
+    assert images[1].image.min() == 0 and images[1].image.max() == 255
+    assert (images[1].channel, images[1].low, images[1].high) == (1, -4.0, 4.0)
 
 
 def test_rate_distortion_reads_metrics_json(tmp_path):
@@ -227,3 +228,139 @@ def test_api_is_documented_and_ui_events_are_private(app_server):
     params = [p["parameter_name"] for p in endpoints["/reconstruct"]["parameters"]]
     assert params[:2] == ["image", "model"]
     assert not [name for name in endpoints if name.startswith(("/show", "/pick", "/run_one"))]
+
+
+# ---- the Reconstruction tab's Python-made words follow the page's language ----------------------------------
+# Latin words a Chinese text may keep: format and colour-mode names, and the API's parameter values.
+KEPT_IN_CHINESE = {"exif", "cmyk", "fit", "crop", "resize"}
+
+
+def leftover_english(shown: str) -> list[str]:
+    """English prose words left in a text meant to be Chinese (model names, units and maths excluded)."""
+    from tests.test_i18n import english_words
+
+    return [w for w in english_words(shown) if w.lower() not in KEPT_IN_CHINESE]
+
+
+def _example_value(code: str) -> dict:
+    """A value for every field of PHRASES[code] (3 suits every format spec used: d, .0f, .1f, .3g, !r)."""
+    import string
+
+    from explorer.image_input import PHRASES
+
+    return {field: 3 for _, field, _, _ in string.Formatter().parse(PHRASES[code]) if field}
+
+
+def test_every_note_and_refusal_reads_in_chinese():
+    from explorer.image_input import PHRASES, Phrase
+    from explorer.ui.reconstruction_tab import localise
+
+    for code in PHRASES:
+        phrase = Phrase(code, **_example_value(code))
+        assert localise(phrase, "en") == str(phrase) == PHRASES[code].format(**_example_value(code))
+        chinese = localise(phrase, "zh")
+        assert chinese != str(phrase) and not leftover_english(chinese), (code, chinese)
+
+
+def _cmyk_jpeg() -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(rec.to_uint8(load_mnist("test").images[5])).convert("RGB").convert("CMYK").save(
+        buf, format="JPEG", quality=95)
+    return buf.getvalue()
+
+
+def _inputs() -> dict:
+    """Inputs that between them take every branch of the notes: as-is digit, centred drawing, colour, a
+    decoding note (CMYK), photo crop and resize, greyscale and transparent photos, a capped long side."""
+    canvas = np.zeros((280, 280, 4), np.uint8)
+    canvas[60:220, 120:150] = (0, 0, 0, 255)
+    rng = np.random.default_rng(0)
+    return {"digit": ("tiny-sd-mnist", load_mnist("test").images[3], "crop"),
+            "sketch": ("tiny-sd-mnist", {"composite": canvas}, "crop"),
+            "colour digit": ("tiny-chapter", np.dstack([canvas[..., 3]] * 2 + [canvas[..., 3] // 2]), "crop"),
+            "cmyk": ("tiny-sd-mnist", _cmyk_jpeg(), "crop"),
+            "photo crop": ("tiny-photos", rng.random((41, 53, 3)).astype(np.float32), "crop"),
+            "photo resize": ("tiny-photos", rng.random((41, 53, 3)).astype(np.float32), "resize"),
+            "grey photo": ("tiny-photos", rng.random((40, 48)).astype(np.float32), "crop"),
+            "big transparent photo": ("tiny-photos", np.zeros((600, 1000, 4), np.uint8), "crop")}
+
+
+@pytest.mark.parametrize("case", list(_inputs()))
+def test_preprocessing_notes_follow_the_language(tiny_service, case):
+    """What the tab shows above the images: Chinese throughout for "zh" (the note travels from prepare through
+    reconstruct_any as Phrases: had it become a plain string, it would show in English here)."""
+    from explorer.ui.reconstruction_tab import notes_text
+
+    name, source, fit = _inputs()[case]
+    a = rec.reconstruct_any(tiny_service, name, source, fit=fit)
+    b = rec.reconstruct_any(tiny_service, "tiny-2d" if name != "tiny-photos" else name, source, fit=fit,
+                            sample=True, seed=1)
+    english, chinese = notes_text(a, b, 0.5, "en"), notes_text(a, b, 0.5, "zh")
+    assert str(a.note) in english and a.note.parts
+    assert not leftover_english(chinese), (chinese, leftover_english(chinese))
+
+
+def test_decoding_notes_reach_the_input_note(tiny_service):
+    from explorer.ui.reconstruction_tab import localise
+
+    r = rec.reconstruct_any(tiny_service, "tiny-sd-mnist", _cmyk_jpeg())
+    assert str(r.note).startswith("CMYK converted to RGB; 28x28 input used as is")
+    assert localise(r.note, "zh").startswith("CMYK 已转换为 RGB；28x28 输入按原样使用")
+    assert r.as_json()["preprocessing"] == str(r.note) and type(r.as_json()["preprocessing"]) is str
+
+
+def test_channel_captions_tables_and_latent_text_follow_the_language(tiny_service, digit):
+    from explorer.ui.reconstruction_tab import channel_gallery, latent_text, metrics_table
+
+    spatial = rec.reconstruct(tiny_service, "tiny-sd-mnist", digit)
+    flat = rec.reconstruct(tiny_service, "tiny-2d", digit, sample=True, seed=2)
+    noise = rec.sampling_noise(flat, rec.reconstruct(tiny_service, "tiny-2d", digit))
+    captions = [caption for _, caption in channel_gallery(spatial.z, "zh")]
+    assert len(captions) == 4 and captions[1].startswith("通道 1：[")
+    assert channel_gallery(spatial.z, "en")[1][1].startswith("channel 1: [")
+    shown = captions + [metrics_table([spatial, flat], "zh"), latent_text(spatial, None, "zh"),
+                        latent_text(flat, noise, "zh")]
+    for chinese in shown:
+        assert not leftover_english(chinese), chinese
+
+
+def test_rate_distortion_figure_follows_the_language():
+    from explorer.ui.reconstruction_tab import rate_distortion_figure
+
+    points = [{"name": f"sd-vae-mnist-c{c}", "dataset": "mnist", "channels": c, "factor": 4, "psnr": 20.0 + c,
+               "compression_ratio": 16 / c, "ssim": 0.9, "sweep": True} for c in (1, 4)]
+    points.append({"name": "sd-vae-photos-f8c4", "dataset": "photos", "channels": 4, "factor": 8, "psnr": 22.0,
+                   "compression_ratio": 48.0, "ssim": 0.7, "sweep": False})
+
+    def labels(fig) -> list[str]:
+        layout = fig.layout
+        shown = [a.text for a in layout.annotations] + [axis.title.text for axis in
+                                                        (layout.xaxis, layout.xaxis2, layout.yaxis)]
+        for trace in fig.data:
+            shown += [trace.name or ""] + list(trace.hovertext or []) + list(trace.text or [])
+        return [s for s in shown if s]
+
+    english, chinese = labels(rate_distortion_figure(points, "en")), labels(rate_distortion_figure(points, "zh"))
+    assert "PSNR vs latent channels c" in english and "latent channels c" in english
+    assert "PSNR 与潜通道数 c" in chinese and "留出集 PSNR (dB)" in chinese
+    assert not [s for s in chinese if leftover_english(s)], [s for s in chinese if leftover_english(s)]
+
+
+def test_error_messages_follow_the_language():
+    from explorer.image_input import ImageInputError, load_image
+    from explorer.ui.reconstruction_tab import message
+
+    with pytest.raises(ImageInputError) as caught:
+        load_image(np.zeros((4, 4), np.uint8))
+    assert message("rec.bad_input", "zh", caught.value) == "无法使用此输入: 图像为 4x4 像素；每边至少需要 8 像素"
+    assert message("rec.bad_input", "en", caught.value).endswith("it needs at least 8 pixels a side")
+    assert message("rec.bad_input", None, caught.value) == (
+        "This input cannot be used / 无法使用此输入: the image is 4x4 pixels; it needs at least 8 pixels a side")
+    assert message("rec.failed", "zh", "plain detail").endswith(": plain detail")  # a message without a code
+
+
+def test_held_out_example_captions_have_no_english():
+    from explorer.ui.reconstruction_tab import heldout_examples
+
+    digits = [caption for source, _, caption in heldout_examples() if source["kind"] == "digit"]
+    assert len(digits) == 10 and not [c for c in digits if leftover_english(c)], digits

@@ -3,7 +3,9 @@ original, reconstruction and error map (PNG, lossless), MSE/PSNR/SSIM, the laten
 sampled z, a second model side by side, and the rate-distortion answer to "why 4 latent channels?".
 
 Public API: /reconstruct (image file, model name[, sample, seed, fit]) -> reconstruction PNG + JSON.
-All logic lives in explorer/reconstruction.py and explorer/image_input.py; this file only wires.
+All logic lives in explorer/reconstruction.py and explorer/image_input.py; this file only wires, and words in
+the page's language what those pure modules return as data (notes and refusals as image_input Phrases, channel
+ranges, rate-distortion points); the figure is redrawn when the language changes. The API keeps English.
 """
 from __future__ import annotations
 
@@ -15,11 +17,11 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from .. import data
-from ..image_input import ImageInputError, load_image
+from ..image_input import PHRASES, ImageInputError, Phrase, Phrases, load_image, refuse
 from ..reconstruction import (Reconstruction, channel_gains, colormap, error_scale, latent_channel_images,
                               rate_distortion_points, reconstruct, reconstruct_any, sampling_noise, sd3_points,
                               to_uint8, upscale)
-from .i18n import bilingual, register, text, tr, tr_pair
+from .i18n import bilingual, normalise_lang, register, text, tr, tr_pair
 from .learn import maths_panel
 
 STRINGS = {
@@ -116,13 +118,83 @@ STRINGS = {
     "rec.rd_missing": ("{n} of the 5 MNIST channel-sweep checkpoints (c1, c2, c3, c4, c8) are installed; the rest "
                        "appear here once trained.",
                        "MNIST 通道扫描的 5 个检查点（c1、c2、c3、c4、c8）中已安装 {n} 个；其余训练完成后会出现在这里。"),
+    "rec.rd_left": ("PSNR vs latent channels c", "PSNR 与潜通道数 c"),
+    "rec.rd_right": ("PSNR vs compression ratio (pixels / latent numbers)", "PSNR 与压缩率（像素数 / 潜变量的数）"),
+    "rec.rd_ours_trace": ("ours: SD-style VAE, MNIST, f=4", "本项目：SD 式 VAE，MNIST，f=4"),
+    "rec.rd_sd3_trace": ("SD3 paper Table 3: photos, f=8 (different data set)", "SD3 论文表 3：照片，f=8（不同数据集）"),
+    "rec.rd_others_trace": ("ours: other shipped VAEs", "本项目：其他随附的 VAE"),
+    "rec.rd_sd3_point": ("SD3 paper, {channels} ch", "SD3 论文，{channels} 通道"),
+    "rec.rd_x_channels": ("latent channels c", "潜通道数 c"),
+    "rec.rd_x_ratio": ("compression ratio (x)", "压缩率（倍）"),
+    "rec.rd_y": ("held-out PSNR (dB)", "留出集 PSNR (dB)"),
+    "rec.ds_mnist": ("MNIST digits", "MNIST 数字"),
+    "rec.ds_photos": ("photos", "照片"),
+    "rec.channel_caption": ("channel {channel}: [{low:.2f}, {high:.2f}]", "通道 {channel}：[{low:.2f}, {high:.2f}]"),
+    "rec.bad_seed": ("seed must be a whole number from 0 to 2147483647, got {value}",
+                     "种子必须是 0 到 2147483647 之间的整数，收到的是 {value}"),
+    "rec.no_example": ("no example {index}", "没有第 {index} 个样本"),
 }
+
+# Chinese for every note and refusal of explorer/image_input.py (its PHRASES hold the English), as "rec.in.<code>".
+PHRASES_ZH = {
+    "exif_unreadable": "EXIF 数据无法读取，已忽略",
+    "exif_unapplied": "无法应用 EXIF 方向 {orientation}，按存储的方向使用",
+    "exif_rotated": "已按 EXIF 方向 {orientation} 转正",
+    "sixteen_bit": "16 位图像已缩放到 [0, 1]",
+    "integer_scaled": "整数图像已乘以 1/{scale:.0f}",
+    "float_image": "浮点图像",
+    "float_scaled": "浮点图像已乘以 1/{scale:.3g}",
+    "palette": "调色板图像已展开",
+    "cmyk": "CMYK 已转换为 RGB",
+    "mode_converted": "{mode} 已转换为 RGB",
+    "first_frame": "使用了 {frames} 帧中的第一帧",
+    "transparency": "含有透明部分",
+    "ink_inverted": "浅色背景上的深色笔迹，已反转为 MNIST 的黑底白字",
+    "ink_light": "深色背景上的浅色笔迹",
+    "colour_to_grey": "彩色已转换为灰度",
+    "digit_as_is": "28x28 输入按原样使用（{details}）",
+    "digit_centred": "{width}x{height} -> 28x28（仿照 MNIST）：{details}；裁剪到笔迹范围，缩放进 20x20 的框内，按质心居中",
+    "alpha_to_white": "透明部分已铺到白色背景上",
+    "grey_to_rgb": "灰度已复制到 R、G、B 三个通道",
+    "long_side_capped": "已缩放 {width}x{height} -> {new_w}x{new_h}（为节省 CPU 时间，长边最多 {max_side} 像素）",
+    "centre_cropped": "已中心裁剪 {width}x{height} -> {new_w}x{new_h}（f={factor} 的整数倍）",
+    "resized_to_f": "已缩放 {width}x{height} -> {new_w}x{new_h}（f={factor} 的整数倍；宽高比略有变化）",
+    "photo_as_is": "{width}x{height} 按原样使用（已是 f={factor} 的整数倍）",
+    "no_pixels": "图像没有像素（{width}x{height}）",
+    "too_many_pixels": "图像为 {width}x{height} 像素（{megapixels:.0f} 百万像素）；上限为 {max_megapixels:.0f} 百万像素、"
+                       "每边 {max_side} 像素（它可能是解压炸弹）",
+    "too_small": "图像为 {width}x{height} 像素；每边至少需要 {min_side} 像素",
+    "too_narrow": "图像为 {width}x{height} 像素：宽高比超过 {max_aspect:.0f}:1，既不是照片也不是数字",
+    "empty_file": "文件是空的",
+    "file_too_big": "文件大小为 {megabytes:.1f} MB；上限为 {limit:.0f} MB",
+    "bomb": "被判定为解压炸弹而拒绝：{detail}",
+    "not_an_image": "这不是本应用能读取的图像文件（支持：{formats}）",
+    "unreadable": "图像文件已损坏或无法读取（{detail}）",
+    "truncated": "图像文件已损坏或被截断（{detail}）",
+    "unsupported_mode": "不支持的图像模式 {mode!r}（{detail}）",
+    "bad_array_shape": "图像数组的形状必须是 (H, W)、(H, W, 3) 或 (H, W, 4)，而不是 {shape}",
+    "bad_array_type": "不支持的数组类型 {dtype}",
+    "no_image": "没有提供图像",
+    "empty_drawing": "画布是空的",
+    "file_not_found": "找不到上传的文件",
+    "unreadable_source": "无法从 {kind} 类型的对象读取图像",
+    "fully_transparent": "图像完全透明：什么也没画",
+    "no_contrast": "没有找到数字：图像是空白的，或几乎没有对比度",
+    "blank": "没有找到数字：图像是空白的",
+    "bad_fit": "fit 必须是 'crop' 或 'resize'，而不是 {mode!r}",
+    "too_small_for_f": "缩放后图像为 {width}x{height} 像素；每边至少需要 f={factor} 像素",
+}
+# A code without Chinese registers an empty text, which tests/test_i18n.py reports.
+STRINGS.update({f"rec.in.{code}": (english, PHRASES_ZH.get(code, "")) for code, english in PHRASES.items()})
 register(STRINGS)
 
 LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
 NONE = "(none)"
 DEFAULT_MODEL = "sd-vae-mnist-c4"
 DISPLAY_SIDE = 224  # small images are enlarged (nearest neighbour, values unchanged) to about this size
+JOINERS = {"en": "; ", "zh": "；"}  # between the phrases of a note
+DATASET_KEYS = {"mnist": "rec.ds_mnist", "photos": "rec.ds_photos"}
+BLUE, GREY, RED = "#1f77b4", "#7f7f7f", "#d62728"
 
 
 # ---- sources ------------------------------------------------------------------------------------------
@@ -134,7 +206,7 @@ def heldout_examples() -> tuple[tuple[dict, np.ndarray, str], ...]:
     for label in range(10):
         index = int(np.flatnonzero(test.labels == label)[0])
         items.append(({"kind": "digit", "index": index}, upscale(to_uint8(test.images[index]), 56),
-                      f"{label} (test #{index})"))
+                      f"{label} · #{index}"))  # the gallery's label says these are MNIST's test split
     for name in data.photo_names("test"):
         photo = data.load_photo(name)
         step = max(1, max(photo.shape[:2]) // 96)
@@ -151,54 +223,88 @@ def resolve(source: dict):
         return data.load_photo(source["name"])
     if kind in ("file", "sketch"):
         return source["value"]
-    raise ImageInputError("choose an example, upload an image or draw a digit first")
+    raise refuse("no_image")
+
+
+# ---- words in the page's language ---------------------------------------------------------------------
+def localise(item, lang: str | None):
+    """A Phrase or Phrases from explorer.image_input (nested ones too) in `lang`; anything else unchanged."""
+    if isinstance(item, Phrases):
+        return JOINERS[normalise_lang(lang)].join(localise(part, lang) for part in item.parts)
+    if isinstance(item, Phrase):
+        return text(f"rec.in.{item.code}", lang, **{k: localise(v, lang) for k, v in item.values.items()})
+    return item
+
+
+def message(key: str, lang: str | None, detail) -> str:
+    """An error message in the page's language; for the API (`lang` None) the headline in both languages and
+    the detail in English. `detail`: text, a Phrase, or an exception (an ImageInputError's phrase is used)."""
+    if not lang:
+        return f"{bilingual(key)}: {detail}"
+    phrase = detail.phrase if isinstance(detail, ImageInputError) else None
+    return f"{text(key, lang)}: {localise(phrase or detail, lang)}"
+
+
+def dataset_name(dataset, lang: str) -> str:
+    """A data set's name in `lang` (an unknown one as it is)."""
+    return text(DATASET_KEYS[dataset], lang) if dataset in DATASET_KEYS else str(dataset)
 
 
 # ---- figures and text ---------------------------------------------------------------------------------
-def rate_distortion_figure(points: list[dict]) -> go.Figure:
+def rate_distortion_figure(points: list[dict], lang: str = "en") -> go.Figure:
     """Left: PSNR vs latent channels (our f=4 MNIST sweep, SD3's f=8 photo sweep). Right: PSNR vs
-    compression ratio for every shipped VAE, with SD3 beside them."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("PSNR vs latent channels c",
-                                                        "PSNR vs compression ratio (pixels / latent numbers)"))
+    compression ratio for every shipped VAE, with SD3 beside them. Every label in `lang`."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(text("rec.rd_left", lang), text("rec.rd_right", lang)))
     sweep = sorted((p for p in points if p["sweep"]), key=lambda p: p["channels"])
     sd3 = sd3_points()
+    _channel_traces(fig, sweep, sd3, lang)
+    _ratio_traces(fig, sweep, sd3, [p for p in points if not p["sweep"]], lang)
+    fig.update_xaxes(title_text=text("rec.rd_x_channels", lang), type="log", tickvals=[1, 2, 3, 4, 8, 16],
+                     row=1, col=1)
+    fig.update_xaxes(title_text=text("rec.rd_x_ratio", lang), type="log", row=1, col=2,
+                     tickvals=[1, 2, 5, 10, 20, 50, 100, 200, 500, 1000])
+    fig.update_yaxes(title_text=text("rec.rd_y", lang), row=1, col=1)
+    fig.update_layout(height=420, margin={"l": 50, "r": 20, "t": 40, "b": 40},
+                      legend={"orientation": "h", "y": -0.2})
+    return fig
+
+
+def _channel_traces(fig: go.Figure, sweep: list[dict], sd3: list[dict], lang: str) -> None:
+    """The left panel: PSNR against c for our sweep (with the legend entries) and SD3's."""
     if sweep:
         fig.add_trace(go.Scatter(
             x=[p["channels"] for p in sweep], y=[p["psnr"] for p in sweep], mode="lines+markers+text",
-            text=[f"{p['psnr']:.1f}" for p in sweep], textposition="top center", name="ours: SD-style VAE, MNIST, f=4",
-            marker={"size": 10, "color": "#1f77b4"}, legendgroup="ours",
+            text=[f"{p['psnr']:.1f}" for p in sweep], textposition="top center",
+            name=text("rec.rd_ours_trace", lang), marker={"size": 10, "color": BLUE}, legendgroup="ours",
             hovertext=[f"{p['name']}: {p['psnr']:.2f} dB, {p['compression_ratio']:.1f}x" for p in sweep],
             hoverinfo="text"), row=1, col=1)
     fig.add_trace(go.Scatter(
         x=[p["channels"] for p in sd3], y=[p["psnr"] for p in sd3], mode="lines+markers+text",
-        text=[f"{p['psnr']:.2f}" for p in sd3], textposition="bottom center",
-        name="SD3 paper Table 3: photos, f=8 (different data set)", line={"dash": "dash", "color": "#7f7f7f"},
-        marker={"symbol": "square", "size": 9, "color": "#7f7f7f"}, legendgroup="sd3"), row=1, col=1)
+        text=[f"{p['psnr']:.2f}" for p in sd3], textposition="bottom center", name=text("rec.rd_sd3_trace", lang),
+        line={"dash": "dash", "color": GREY}, marker={"symbol": "square", "size": 9, "color": GREY},
+        legendgroup="sd3"), row=1, col=1)
+
+
+def _ratio_traces(fig: go.Figure, sweep: list[dict], sd3: list[dict], others: list[dict], lang: str) -> None:
+    """The right panel: PSNR against compression ratio for SD3, our sweep and our other VAEs."""
     fig.add_trace(go.Scatter(
         x=[p["compression_ratio"] for p in sd3], y=[p["psnr"] for p in sd3], mode="lines+markers",
-        line={"dash": "dash", "color": "#7f7f7f"}, marker={"symbol": "square", "size": 9, "color": "#7f7f7f"},
-        showlegend=False, legendgroup="sd3", hovertext=[p["name"] for p in sd3], hoverinfo="text+y"), row=1, col=2)
+        line={"dash": "dash", "color": GREY}, marker={"symbol": "square", "size": 9, "color": GREY},
+        showlegend=False, legendgroup="sd3", hoverinfo="text+y",
+        hovertext=[text("rec.rd_sd3_point", lang, channels=p["channels"]) for p in sd3]), row=1, col=2)
     if sweep:
         fig.add_trace(go.Scatter(
             x=[p["compression_ratio"] for p in sweep], y=[p["psnr"] for p in sweep], mode="lines+markers+text",
             text=[f"c{p['channels']}" for p in sweep], textposition="top center", showlegend=False,
-            marker={"size": 10, "color": "#1f77b4"}, legendgroup="ours",
+            marker={"size": 10, "color": BLUE}, legendgroup="ours",
             hovertext=[p["name"] for p in sweep], hoverinfo="text+y"), row=1, col=2)
-    others = [p for p in points if not p["sweep"]]
     if others:
         fig.add_trace(go.Scatter(
             x=[p["compression_ratio"] for p in others], y=[p["psnr"] for p in others], mode="markers+text",
-            text=[p["name"] for p in others], textposition="top left", name="ours: other shipped VAEs",
-            marker={"symbol": "diamond", "size": 10, "color": "#d62728"},
-            hovertext=[f"{p['name']} ({p['dataset']}): {p['psnr']:.2f} dB" for p in others], hoverinfo="text"),
-            row=1, col=2)
-    fig.update_xaxes(title_text="latent channels c", type="log", tickvals=[1, 2, 3, 4, 8, 16], row=1, col=1)
-    fig.update_xaxes(title_text="compression ratio (x)", type="log", row=1, col=2,
-                     tickvals=[1, 2, 5, 10, 20, 50, 100, 200, 500, 1000])
-    fig.update_yaxes(title_text="held-out PSNR (dB)", row=1, col=1)
-    fig.update_layout(height=420, margin={"l": 50, "r": 20, "t": 40, "b": 40},
-                      legend={"orientation": "h", "y": -0.2})
-    return fig
+            text=[p["name"] for p in others], textposition="top left", name=text("rec.rd_others_trace", lang),
+            marker={"symbol": "diamond", "size": 10, "color": RED},
+            hovertext=[f"{p['name']} ({dataset_name(p['dataset'], lang)}): {p['psnr']:.2f} dB" for p in others],
+            hoverinfo="text"), row=1, col=2)
 
 
 def rate_distortion_table(points: list[dict], lang: str = "en") -> str:
@@ -244,6 +350,28 @@ def latent_text(r: Reconstruction, noise: dict | None = None, lang: str = "en") 
         rows = "\n".join(f"| z{i + 1} | {r.mean[i]:+.3f} | {r.std[i]:.3f} | {r.z[i]:+.3f} |" for i in range(numbers))
         return f"{head}\n\n{text('rec.flat', lang)}\n\n{text('rec.flat_header', lang)}\n|---|---|---|---|\n{rows}"
     return head
+
+
+def notes_text(a: Reconstruction, b: Reconstruction | None, vmax: float, lang: str) -> str:
+    """The Markdown above the images: each model's input and what was done to it, the z used, and the heat
+    map's colour scale (`vmax`, shared by both models)."""
+    z_used = text("rec.z_sampled", lang, seed=a.seed) if a.sampled else text("rec.z_mean", lang)
+    lines = [text("rec.note_a", lang, model=a.model, shape=_shape(a.original), note=localise(a.note, lang),
+                  z=z_used)]
+    if b is not None:
+        lines.append(text("rec.note_b", lang, model=b.model, shape=_shape(b.original), note=localise(b.note, lang)))
+    lines.append(text("rec.scale", lang, vmax=f"{vmax:.3f}", both=text("rec.both", lang) if b else ""))
+    return "  \n".join(lines)
+
+
+def channel_gallery(z: np.ndarray, lang: str) -> list[tuple[np.ndarray, str]]:
+    """(image, caption in `lang`) for each channel of a spatial latent (c, h, w)."""
+    return [(c.image, text("rec.channel_caption", lang, channel=c.channel, low=c.low, high=c.high))
+            for c in latent_channel_images(z)]
+
+
+def _shape(image: np.ndarray) -> str:
+    return "x".join(map(str, image.shape))
 
 
 def _display(image: np.ndarray) -> np.ndarray:
@@ -302,24 +430,21 @@ def build_reconstruction_tab(service, ui=None) -> None:
 
     gr.Markdown(tr("rec.rd_title"))
     points = rate_distortion_points(service)
-    gr.Plot(rate_distortion_figure(points), label=tr("rec.rd_plot"))
+    rd_plot = gr.Plot(rate_distortion_figure(points, "en"), label=tr("rec.rd_plot"))
     gr.Markdown(tr("rec.rd_explain"), latex_delimiters=LATEX)
     gr.Markdown(tr_pair("rec.rd_table", rate_distortion_table(points, "en"), rate_distortion_table(points, "zh")))
     language = ui.language if ui is not None else gr.State("en")
+    language.change(lambda lang: rate_distortion_figure(points, lang), language, rd_plot, api_visibility="private",
+                    show_progress="hidden")
 
     # ---- handlers ---------------------------------------------------------------------------------------
-    def message(key: str, lang: str | None, detail) -> str:
-        """An error message in the page's language (both languages when it is not known, as for the API)."""
-        return f"{text(key, lang) if lang else bilingual(key)}: {detail}"
-
     def checked_seed(seed_value, lang: str | None) -> int:
         try:
             seed_float = float(0 if seed_value is None else seed_value)
         except (TypeError, ValueError):
             seed_float = float("nan")
         if not (seed_float == seed_float and seed_float.is_integer() and 0 <= seed_float <= 2**31 - 1):
-            raise gr.Error(message("rec.bad_input", lang, f"seed must be a whole number from 0 to 2147483647, "
-                                                          f"got {seed_value!r}"))
+            raise gr.Error(message("rec.bad_input", lang, text("rec.bad_seed", lang, value=repr(seed_value))))
         return int(seed_float)
 
     def run_one(name: str, src: dict, sample: bool, seed_value, fit_mode: str, lang: str | None) -> Reconstruction:
@@ -339,21 +464,14 @@ def build_reconstruction_tab(service, ui=None) -> None:
         a = run_one(name, src, sample, seed_value, fit_mode, lang)
         b = run_one(other, src, sample, seed_value, fit_mode, lang) if other and other != NONE else None
         vmax = error_scale(a.error, *([b.error] if b else []))
-        z_used = text("rec.z_sampled", lang, seed=a.seed) if sample else text("rec.z_mean", lang)
-        notes = [text("rec.note_a", lang, model=a.model, shape="x".join(map(str, a.original.shape)), note=a.note,
-                      z=z_used)]
-        if b is not None:
-            notes.append(text("rec.note_b", lang, model=b.model, shape="x".join(map(str, b.original.shape)),
-                              note=b.note))
-        notes.append(text("rec.scale", lang, vmax=f"{vmax:.3f}", both=text("rec.both", lang) if b else ""))
         spatial = a.z.ndim == 3
-        gallery_items = [(img, cap) for img, cap in latent_channel_images(a.z)] if spatial else []
         noise = sampling_noise(a, reconstruct(service, name, a.original)) if sample else None
-        return ("  \n".join(notes), _display(a.original), _display(a.reconstruction),
+        return (notes_text(a, b, vmax, lang), _display(a.original), _display(a.reconstruction),
                 upscale(colormap(a.error, vmax), DISPLAY_SIDE), gr.Row(visible=b is not None),
                 _display(b.reconstruction) if b else None,
                 upscale(colormap(b.error, vmax), DISPLAY_SIDE) if b else None,
-                metrics_table([a, b] if b else [a], lang), gr.Gallery(value=gallery_items, visible=spatial),
+                metrics_table([a, b] if b else [a], lang),
+                gr.Gallery(value=channel_gallery(a.z, lang) if spatial else [], visible=spatial),
                 latent_text(a, noise, lang))
 
     view_inputs = [source, model, latent_mode, seed, fit, compare, language]
@@ -364,7 +482,7 @@ def build_reconstruction_tab(service, ui=None) -> None:
         current model was trained on the other kind of image."""
         index = evt.index if isinstance(evt.index, int) else int(evt.index[0])
         if not 0 <= index < len(examples):
-            raise gr.Error(message("rec.bad_input", lang, f"no example {index}"))
+            raise gr.Error(message("rec.bad_input", lang, text("rec.no_example", lang, index=index)))
         chosen = examples[index][0]
         wanted = "photos" if chosen["kind"] == "photo" else "mnist"
         current = service.config(current_model).get("dataset") if current_model in vaes else None
