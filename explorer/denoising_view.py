@@ -80,33 +80,54 @@ def frame_strip(panels: list[np.ndarray], gap: int = GAP) -> np.ndarray:
     return out
 
 
+# The schedule figure's words, in English; a UI passes its own translation of each (same keys, same fields).
+SCHEDULE_LABELS = {
+    "x_axis": "timestep t (1000 = pure noise)",
+    "abar_axis": "ᾱ_t (signal kept)",
+    "snr_axis": "SNR (log)",
+    "abar": "ᾱ_t",
+    "snr": "SNR = ᾱ/(1-ᾱ)",
+    "sampled": "sampled t",
+    "now": "now: t={t}",
+}
+
+
 def schedule_figure(schedule: NoiseSchedule, timesteps: list[int] | None = None, current: int | None = None,
-                    title: str = "") -> go.Figure:
+                    title: str = "", labels: dict[str, str] | None = None) -> go.Figure:
     """alpha-bar (left axis) and SNR (right axis, log) against t; the run's timesteps as dots; the
-    current step as a vertical line with its values."""
+    current step as a vertical line with its values. `labels`: the words shown, keyed as SCHEDULE_LABELS
+    (its English by default)."""
+    words = {**SCHEDULE_LABELS, **(labels or {})}
     abar, snr = schedule.alphas_cumprod.numpy(), schedule.snr().numpy()
     t = np.arange(len(abar))
     every = max(1, len(t) // 250)
     fig = make_subplots(specs=[[{"secondary_y": True}]])
-    fig.add_trace(go.Scatter(x=t[::every], y=abar[::every], name="ᾱ_t", line={"color": "#1f77b4"}), secondary_y=False)
-    fig.add_trace(go.Scatter(x=t[::every], y=snr[::every], name="SNR = ᾱ/(1-ᾱ)", line={"color": "#d62728", "dash": "dot"}),
+    fig.add_trace(go.Scatter(x=t[::every], y=abar[::every], name=words["abar"], line={"color": "#1f77b4"}),
+                  secondary_y=False)
+    fig.add_trace(go.Scatter(x=t[::every], y=snr[::every], name=words["snr"], line={"color": "#d62728", "dash": "dot"}),
                   secondary_y=True)
     if timesteps:
         ts = np.asarray(timesteps)
-        fig.add_trace(go.Scatter(x=ts, y=abar[ts], mode="markers", name="sampled t", marker={"size": 5, "color": "#555"},
+        fig.add_trace(go.Scatter(x=ts, y=abar[ts], mode="markers", name=words["sampled"],
+                                 marker={"size": 5, "color": "#555"},
                                  hovertemplate="t=%{x}<br>ᾱ=%{y:.4f}<extra></extra>"), secondary_y=False)
     if current is not None:
-        fig.add_vline(x=current, line={"color": "#ff7f0e", "width": 3})
-        fig.add_trace(go.Scatter(x=[current], y=[abar[current]], mode="markers", name=f"now: t={current}",
-                                 marker={"size": 12, "color": "#ff7f0e"}), secondary_y=False)
-        fig.add_annotation(x=current, y=1.05, yref="paper", showarrow=False,
-                           text=f"t={current}  ᾱ={abar[current]:.4f}  SNR={snr[current]:.3g}")
-    fig.update_xaxes(title_text="timestep t (1000 = pure noise)", range=[-10, len(t) + 10])
-    fig.update_yaxes(title_text="ᾱ_t (signal kept)", range=[0, 1.02], secondary_y=False)
-    fig.update_yaxes(title_text="SNR (log)", type="log", secondary_y=True)
+        _current_marker(fig, current, abar, snr, words["now"].format(t=current))
+    fig.update_xaxes(title_text=words["x_axis"], range=[-10, len(t) + 10])
+    fig.update_yaxes(title_text=words["abar_axis"], range=[0, 1.02], secondary_y=False)
+    fig.update_yaxes(title_text=words["snr_axis"], type="log", secondary_y=True)
     fig.update_layout(height=300, margin={"l": 50, "r": 50, "t": 40 if title else 30, "b": 40}, title=title or None,
                       legend={"orientation": "h", "y": -0.3}, uirevision="schedule")
     return fig
+
+
+def _current_marker(fig: go.Figure, current: int, abar: np.ndarray, snr: np.ndarray, name: str) -> None:
+    """The current step: a vertical line, a dot on the ᾱ curve (legend entry `name`) and its values above."""
+    fig.add_vline(x=current, line={"color": "#ff7f0e", "width": 3})
+    fig.add_trace(go.Scatter(x=[current], y=[abar[current]], mode="markers", name=name,
+                             marker={"size": 12, "color": "#ff7f0e"}), secondary_y=False)
+    fig.add_annotation(x=current, y=1.05, yref="paper", showarrow=False,
+                       text=f"t={current}  ᾱ={abar[current]:.4f}  SNR={snr[current]:.3g}")
 
 
 def speedup_rows(latent: dict, pixel: dict | None) -> list[dict]:

@@ -11,7 +11,8 @@ import gradio as gr
 import numpy as np
 
 from ..checkpoint import CheckpointError
-from ..denoising_view import API_PANEL, frame_strip, schedule_figure, speedup_rows, step_panels, to_uint8
+from ..denoising_view import (API_PANEL, SCHEDULE_LABELS, frame_strip, schedule_figure, speedup_rows, step_panels,
+                              to_uint8)
 from ..evaluate_diffusion import EVAL_SETTINGS, GUIDANCE_GRID
 from ..generation import GUIDANCE_RANGE, Generation, denoiser_for, generate, schedule_of, validate_request
 from .i18n import register, text, tr
@@ -115,6 +116,17 @@ STRINGS = {
     "den.api_final": ("Final image", "最终图像"),
     "den.api_frames": ("Frames", "帧"),
 }
+# Chinese for each word of the noise-schedule figure (explorer/denoising_view.py's SCHEDULE_LABELS hold the English).
+SCHEDULE_ZH = {
+    "x_axis": "时间步 t（1000 = 纯噪声）",
+    "abar_axis": "ᾱ_t（保留的信号）",
+    "snr_axis": "信噪比 SNR（对数）",
+    "abar": "ᾱ_t",
+    "snr": "信噪比 SNR = ᾱ/(1-ᾱ)",
+    "sampled": "采样的 t",
+    "now": "当前：t={t}",
+}
+STRINGS.update({f"den.fig.{k}": (english, SCHEDULE_ZH[k]) for k, english in SCHEDULE_LABELS.items()})
 register(STRINGS)
 
 TICK_SECONDS = 0.15
@@ -128,6 +140,17 @@ def _lang(value) -> str:
 
 def _error(exc: Exception) -> gr.Error:
     return gr.Error(str(exc))
+
+
+def schedule_labels(lang: str) -> dict[str, str]:
+    """The noise-schedule figure's words in `lang`, for denoising_view.schedule_figure(labels=...)."""
+    return {k: text(f"den.fig.{k}", lang) for k in SCHEDULE_LABELS}
+
+
+def schedule_plot(schedule, lang: str, timesteps: list[int] | None = None, current: int | None = None):
+    """The noise-schedule figure worded in `lang` (a run's timesteps and current step when given); None without
+    a schedule (no latent denoiser installed)."""
+    return schedule_figure(schedule, timesteps, current, labels=schedule_labels(lang)) if schedule else None
 
 
 def run_arrays(g: Generation) -> dict:
@@ -248,7 +271,7 @@ def build_denoising_tab(service, ui=None) -> None:
                 pixel_imgs = [gr.Image(label=tr("den.noisy_pixel"), **image_kw),
                               gr.Image(label=tr("den.x0_pixel"), **image_kw),
                               gr.Image(label=tr("den.current_pixel"), **image_kw)]
-    plot = gr.Plot(schedule_figure(schedule) if schedule else None, label=tr("den.schedule"))
+    plot = gr.Plot(schedule_plot(schedule, "en"), label=tr("den.schedule"))
     comparison = gr.Markdown()
     quality = gr.Markdown(quality_markdown(service, "en"))
     run_state = gr.State(None)
@@ -276,7 +299,7 @@ def build_denoising_tab(service, ui=None) -> None:
         status_text = text("den.status", lang).format(i=i + 1, n=len(state["timesteps"]), t=t, abar=abar,
                                                       snr=abar / (1 - abar), space_note=note)
         return [*panels_at(state["latent"], i), *panels_at(state["pixel"], i),
-                schedule_figure(schedule, state["timesteps"], t), status_text]
+                schedule_plot(schedule, lang, state["timesteps"], t), status_text]
 
     def on_generate(digit_v, seed_v, steps_v, sampler_v, guidance_v, with_pixel_v, lang_v=None):
         lang = _lang(lang_v)
@@ -300,13 +323,14 @@ def build_denoising_tab(service, ui=None) -> None:
         return (*view(state, index, _lang(lang_v)), gr.Timer(active=False))
 
     def on_language(state, index, lang_v):
+        """Re-word the Python-made text and redraw the schedule figure (at the current step) in the new language."""
         lang = _lang(lang_v)
-        table = ""
-        if state:
-            table = comparison_markdown(state["latent"]["timings"], state["pixel"] and state["pixel"]["timings"],
-                                        lang, best_guidance(service))
-        status_text = view(state, index or 1, lang)[-1] if state else text("den.press", lang)
-        return table, quality_markdown(service, lang), status_text
+        if not state:
+            return "", quality_markdown(service, lang), schedule_plot(schedule, lang), text("den.press", lang)
+        table = comparison_markdown(state["latent"]["timings"], state["pixel"] and state["pixel"]["timings"],
+                                    lang, best_guidance(service))
+        figure, status_text = view(state, index or 1, lang)[-2:]
+        return table, quality_markdown(service, lang), figure, status_text
 
     def on_tick(state, index, lang_v=None):
         if not state:
@@ -345,7 +369,7 @@ def build_denoising_tab(service, ui=None) -> None:
     timer.tick(on_tick, [run_state, frame, *lang_in], [frame, *outputs_view, timer], api_visibility="private",
                show_progress="hidden")
     if ui is not None:
-        ui.language.change(on_language, [run_state, frame, ui.language], [comparison, quality, status],
+        ui.language.change(on_language, [run_state, frame, ui.language], [comparison, quality, plot, status],
                            api_visibility="private", show_progress="hidden")
     play_btn.click(lambda: gr.Timer(active=True), None, timer, api_visibility="private", show_progress="hidden")
     pause_btn.click(lambda: gr.Timer(active=False), None, timer, api_visibility="private", show_progress="hidden")

@@ -213,13 +213,26 @@ def build_latent_map_tab(service, ui=None) -> None:
         return (*with_pair(a, b, model, projection, method, show_grid, _lang(choice, request)),
                 "B" if which == "A" else "A")
 
+    def is_planar(model) -> bool:
+        """Whether `model` is an installed VAE with a 2-D latent (its map is the latent plane itself)."""
+        return model in models and explorer.is_planar(model)
+
+    def plane_update(model, lang: str):
+        """The 2-D plane's value worded in `lang` when `model` is the 2-D VAE; otherwise no change."""
+        return views.plane_value(model, lang) if is_planar(model) else gr.update()
+
     def on_model(model, projection, a, b, method, show_grid, choice, request: gr.Request):
         lang = _lang(choice, request)
-        planar = model in models and explorer.is_planar(model)
+        planar = is_planar(model)
         out = render(model, projection, a, b, method, show_grid, lang)
-        plane = views.plane_value(model, lang) if planar else gr.update()
-        return (*out, gr.Column(visible=planar), plane, gr.Checkbox(visible=planar),
+        return (*out, gr.Column(visible=planar), plane_update(model, lang), gr.Checkbox(visible=planar),
                 gr.Radio(interactive=not planar))
+
+    def on_language(a, b, model, projection, method, show_grid, choice, request: gr.Request):
+        """The page's language changed: redraw the map and the player in it (same model, pair and path) and
+        re-word the 2-D plane when it is shown."""
+        lang = _lang(choice, request)
+        return (*with_pair(a, b, model, projection, method, show_grid, lang), plane_update(model, lang))
 
     def on_view(model, projection, a, b, method, show_grid, choice, request: gr.Request):
         """Projection or grid toggled: only the map changes."""
@@ -272,8 +285,8 @@ def build_latent_map_tab(service, ui=None) -> None:
                     **private)
     gr.on([projection_radio.change, grid_cb.change], on_view, state_inputs, [map_html, status_md, timer], **private)
     timer.tick(on_tick, state_inputs, [map_html, status_md, timer], **private)
-    if ui is not None:  # re-word the Python-made text when the page's language changes
-        language.change(on_indices, pair_inputs, pair_outputs, **private)
+    if ui is not None:  # re-word the Python-made text and redraw the map when the page's language changes
+        language.change(on_language, pair_inputs, [*pair_outputs, plane_html], **private)
     compare_btn.click(on_compare, [index_a, index_b, interp_radio, language], [compare_sd, compare_kl, compare_md],
                       api_visibility="private")
     api_button.click(interpolate_api, [api_index_a, api_index_b, api_alpha, api_method, api_model], api_image,

@@ -29,7 +29,11 @@ STRINGS = {
     "lmap.umap_failed": ("UMAP could not be computed; showing PCA.", "UMAP 计算失败；改为显示 PCA。"),
     "lmap.planar": ("This latent already is 2-D: the map shows the latent plane itself.",
                     "该潜变量本身就是二维的：地图直接显示潜平面。"),
-    "lmap.numbers": ("numbers per digit", "个数表示一个数字"),
+    "lmap.status": ("**{model}**: latent {shape} = {n} numbers per digit",
+                    "**{model}**：潜变量 {shape} = {n} 个数表示一个数字"),
+    "lmap.title": ("{model}: latent {shape} → 2-D ({method})", "{model}：潜变量 {shape} → 二维（{method}）"),
+    "lmap.pc1": ("PC 1 ({pct:.0f}% of variance)", "主成分 1（占方差的 {pct:.0f}%）"),
+    "lmap.pc2": ("PC 2 ({pct:.0f}%)", "主成分 2（{pct:.0f}%）"),
     "lmap.pca_kept": ("PCA keeps {pct:.0f}% of the variance in 2-D", "PCA 在二维中保留了 {pct:.0f}% 的方差"),
     "lmap.path": ("path A→B", "A→B 路径"),
     "lmap.digit": ("digit", "数字"),
@@ -111,13 +115,20 @@ class LatentMapViews:
         return cache.get(model, "pca"), "pca", text("lmap.umap_pending", lang)
 
     @staticmethod
-    def axis_titles(proj, name: str) -> list[str]:
+    def axis_titles(proj, name: str, lang: str = "en") -> list[str]:
+        """The map's x and y axis titles in `lang` for projection `name` ("latent", "pca" or "umap")."""
         if name == "latent":
             return ["z1", "z2"]
         if name == "pca":
             r = proj.explained_variance_ratio
-            return [f"PC 1 ({100 * r[0]:.0f}% of variance)", f"PC 2 ({100 * r[1]:.0f}%)"]
+            return [text("lmap.pc1", lang, pct=100 * r[0]), text("lmap.pc2", lang, pct=100 * r[1])]
         return ["UMAP 1", "UMAP 2"]
+
+    @staticmethod
+    def title(model: str, shape: str, name: str, lang: str = "en") -> str:
+        """The map's title in `lang`: the model, its latent's `shape` ("4x7x7") and how it was brought to 2-D."""
+        method = "z1, z2" if name == "latent" else name.upper()
+        return text("lmap.title", lang, model=model, shape=shape, method=method)
 
     def map_value(self, model: str, projection: str, a: int, b: int, method: str, show_grid: bool,
                   lang: str = "en") -> tuple[dict, str, bool]:
@@ -130,14 +141,14 @@ class LatentMapViews:
         shape = ex.latent_shape(model)
         shape_text = "x".join(map(str, shape))
         value = {"key": pair_key(model, a, b, method), "model": model, "projection": name,
-                 "planar": name == "latent", "axis": self.axis_titles(proj, name),
-                 "title": f"{model}: latent {shape_text} → 2-D ({'z1, z2' if name == 'latent' else name.upper()})",
+                 "planar": name == "latent", "axis": self.axis_titles(proj, name, lang),
+                 "title": self.title(model, shape_text, name, lang),
                  "points": {"x": proj.coords[:, 0].round(4).tolist(), "y": proj.coords[:, 1].round(4).tolist(),
                             "label": self.labels.tolist()},
                  "a": a, "b": b, "path": {"x": xy[:, 0].round(4).tolist(), "y": xy[:, 1].round(4).tolist()},
                  "grid": self.manifold(model) if (name == "latent" and show_grid) else None,
                  "labels": {"path": text("lmap.path", lang), "digit": text("lmap.digit", lang)}}
-        status = f"**{model}**: latent {shape_text} = {int(np.prod(shape))} {text('lmap.numbers', lang)}"
+        status = text("lmap.status", lang, model=model, shape=shape_text, n=int(np.prod(shape)))
         if name == "pca":
             status += "; " + text("lmap.pca_kept", lang).format(pct=100 * proj.explained_variance_ratio.sum())
         if notice:

@@ -1,0 +1,157 @@
+"""Figures drawn in Python follow the page's language: the Denoising tab's noise-schedule figure and the Latent map
+tab's scatter (its title, axes, legend and hover words, the 2-D VAE's plane), built in English and in Chinese,
+and redrawn by each tab's language-change event. Runs on tiny random-init checkpoints."""
+from __future__ import annotations
+
+import re
+
+import gradio as gr
+import pytest
+
+from explorer.denoising_view import SCHEDULE_LABELS, schedule_figure
+from explorer.diffusion import NoiseSchedule
+from explorer.generation import generate, validate_request
+from explorer.service import ModelService
+from explorer.ui.denoising_tab import build_denoising_tab, run_arrays, schedule_labels, schedule_plot
+from explorer.ui.latent_map_tab import build_latent_map_tab
+from explorer.ui.latent_map_views import LatentMapViews
+from tests.conftest import make_tiny_checkpoints
+from tests.test_generation import save_tiny_denoisers
+
+CJK = re.compile(r"[\u3400-\u9fff]")
+ENGLISH_WORD = re.compile(r"\b(?!UMAP\b|SNR\b|PCA\b)[A-Za-z]{3,}\b")  # prose, not an abbreviation or a symbol
+
+
+def figure_words(fig) -> dict[str, str]:
+    """Every label a plotly figure shows: axis titles, trace names, annotations and the title."""
+    layout = fig.layout
+    words = {name: axis.title.text for name in ("xaxis", "yaxis", "yaxis2")
+             if (axis := getattr(layout, name, None)) is not None and axis.title.text}
+    words.update({f"trace {i}": trace.name for i, trace in enumerate(fig.data) if trace.name})
+    words.update({f"annotation {i}": a.text for i, a in enumerate(layout.annotations or ())})
+    if layout.title.text:
+        words["title"] = layout.title.text
+    return words
+
+
+def english_prose(label: str) -> list[str]:
+    """Words of English prose in a label (model names such as tiny-sd-mnist excepted)."""
+    return ENGLISH_WORD.findall(re.sub(r"\b[\w]+(?:-[\w]+)+\b", " ", label))
+
+
+def language_handler(demo: gr.Blocks, language: gr.Radio, output: gr.components.Component):
+    """The function the language radio's change event runs that redraws `output`."""
+    for fn in demo.fns.values():
+        if (language._id, "change") in fn.targets and output in fn.outputs:
+            return fn.fn
+    raise AssertionError(f"no language.change event redraws {output}")
+
+
+def build(service, builder) -> tuple[gr.Blocks, gr.Radio]:
+    """One tab in a Blocks with the app's language radio (as explorer.ui.app passes it)."""
+    from explorer.ui.app import AppContext
+
+    with gr.Blocks() as demo:
+        language = gr.Radio(["en", "zh"], value="en")
+        with gr.Tabs() as tabs, gr.Tab("tab"):
+            builder(service, AppContext(language=language, tabs=tabs))
+    return demo, language
+
+
+@pytest.fixture(scope="module")
+def diffusion_service(tmp_path_factory):
+    folder = make_tiny_checkpoints(tmp_path_factory.mktemp("tiny-i18n-figures"))
+    return ModelService(save_tiny_denoisers(folder), device="cpu")
+
+
+# ---- the noise schedule ---------------------------------------------------------------------------------------
+def test_schedule_figure_in_chinese():
+    words = figure_words(schedule_plot(NoiseSchedule(), "zh", [999, 500, 0], 500))
+    assert words["xaxis"] == "时间步 t（1000 = 纯噪声）"
+    assert words["yaxis"] == "ᾱ_t（保留的信号）" and words["yaxis2"] == "信噪比 SNR（对数）"
+    assert [words[f"trace {i}"] for i in range(4)] == ["ᾱ_t", "信噪比 SNR = ᾱ/(1-ᾱ)", "采样的 t", "当前：t=500"]
+    assert not {k: w for k, w in words.items() if english_prose(w)}, words
+
+
+def test_schedule_figure_in_english_and_by_default():
+    fig = schedule_plot(NoiseSchedule(), "en", [999, 500, 0], 500)
+    words = figure_words(fig)
+    assert words["xaxis"] == "timestep t (1000 = pure noise)" and words["yaxis"] == "ᾱ_t (signal kept)"
+    assert words["yaxis2"] == "SNR (log)"
+    assert [words[f"trace {i}"] for i in range(4)] == ["ᾱ_t", "SNR = ᾱ/(1-ᾱ)", "sampled t", "now: t=500"]
+    assert not any(CJK.search(w) for w in words.values()), words
+    assert figure_words(schedule_figure(NoiseSchedule(), [999, 500, 0], 500)) == words  # no labels: English
+
+
+def test_schedule_labels_cover_every_word_in_both_languages():
+    assert set(schedule_labels("zh")) == set(schedule_labels("en")) == set(SCHEDULE_LABELS)
+    assert schedule_labels("en") == SCHEDULE_LABELS
+    assert all(CJK.search(w) for k, w in schedule_labels("zh").items() if k != "abar")  # "ᾱ_t" is a symbol
+
+
+def test_denoising_tab_redraws_the_schedule_when_the_language_changes(diffusion_service):
+    demo, language = build(diffusion_service, build_denoising_tab)
+    plot = next(b for b in demo.blocks.values() if isinstance(b, gr.Plot))
+    on_language = language_handler(demo, language, plot)
+    outputs = next(fn.outputs for fn in demo.fns.values() if fn.fn is on_language)
+    at = outputs.index(plot)
+    idle = on_language(None, 1, "zh")[at]  # before any run: the schedule alone
+    assert figure_words(idle)["xaxis"] == "时间步 t（1000 = 纯噪声）"
+    g = generate(diffusion_service, validate_request(3, 0, 3, "ddim", 1.0, "latent"))
+    state = {"timesteps": g.timesteps, "latent": run_arrays(g), "pixel": None}
+    zh = figure_words(on_language(state, 2, "zh")[at])
+    assert zh["xaxis"] == "时间步 t（1000 = 纯噪声）" and f"当前：t={g.timesteps[1]}" in zh.values()
+    en = figure_words(on_language(state, 2, "en")[at])
+    assert en["xaxis"] == "timestep t (1000 = pure noise)" and f"now: t={g.timesteps[1]}" in en.values()
+
+
+# ---- the latent map -------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def views(tiny_service):
+    from explorer.latent_map import LatentMapExplorer
+
+    return LatentMapViews(LatentMapExplorer(tiny_service))
+
+
+def test_latent_map_in_chinese(views):
+    value, status, _ = views.map_value("tiny-sd-mnist", "pca", 1, 2, "lerp", False, "zh")
+    x, y = value["axis"]
+    assert re.fullmatch(r"主成分 1（占方差的 \d+%）", x) and re.fullmatch(r"主成分 2（\d+%）", y), value["axis"]
+    assert value["title"] == "tiny-sd-mnist：潜变量 4x7x7 → 二维（PCA）"
+    assert value["labels"] == {"path": "A→B 路径", "digit": "数字"}  # legend entry, legend title, hover text
+    assert status.startswith("**tiny-sd-mnist**：潜变量 4x7x7 = 196 个数表示一个数字")
+    for label in (x, y, value["title"], *value["labels"].values(), status):
+        assert not english_prose(label), label
+
+
+def test_latent_map_in_english(views):
+    value, status, _ = views.map_value("tiny-sd-mnist", "pca", 1, 2, "lerp", False, "en")
+    assert re.fullmatch(r"PC 1 \(\d+% of variance\)", value["axis"][0]) and value["axis"][1].startswith("PC 2 (")
+    assert value["title"] == "tiny-sd-mnist: latent 4x7x7 → 2-D (PCA)"
+    assert value["labels"] == {"path": "path A→B", "digit": "digit"}
+    assert status.startswith("**tiny-sd-mnist**: latent 4x7x7 = 196 numbers per digit")
+    assert LatentMapViews.axis_titles(None, "umap", "zh") == ["UMAP 1", "UMAP 2"]  # a method's name
+
+
+def test_the_2d_vae_map_and_plane_in_both_languages(views):
+    zh, _, _ = views.map_value("tiny-2d", "pca", 1, 2, "lerp", True, "zh")
+    assert zh["axis"] == ["z1", "z2"] and zh["grid"] is not None
+    assert zh["title"] == "tiny-2d：潜变量 2 → 二维（z1, z2）"
+    en, _, _ = views.map_value("tiny-2d", "pca", 1, 2, "lerp", True, "en")
+    assert en["title"] == "tiny-2d: latent 2 → 2-D (z1, z2)"
+    plane = views.plane_value("tiny-2d", "zh")["labels"]
+    assert all(CJK.search(w) and not english_prose(w) for w in plane.values()), plane
+
+
+def test_latent_map_tab_redraws_the_map_when_the_language_changes(tiny_service):
+    demo, language = build(tiny_service, build_latent_map_tab)
+    html = {b.elem_id: b for b in demo.blocks.values() if isinstance(b, gr.HTML) and b.elem_id}
+    on_language = language_handler(demo, language, html["lsx-map"])
+    outputs = next(fn.outputs for fn in demo.fns.values() if fn.fn is on_language)
+    assert html["lsx-plane"] in outputs and html["lsx-player"] in outputs
+    result = on_language(7, 9, "tiny-2d", "pca", "lerp", True, "zh", None)
+    value, plane = result[outputs.index(html["lsx-map"])], result[outputs.index(html["lsx-plane"])]
+    assert (result[0], result[1], value["a"], value["b"]) == (7, 9, 7, 9)  # the pair and its path are kept
+    assert value["title"] == "tiny-2d：潜变量 2 → 二维（z1, z2）" and plane["labels"]["decoding"] == "解码中…"
+    value = on_language(7, 9, "tiny-sd-mnist", "pca", "lerp", True, "en", None)[outputs.index(html["lsx-map"])]
+    assert value["title"] == "tiny-sd-mnist: latent 4x7x7 → 2-D (PCA)" and value["a"] == 7
