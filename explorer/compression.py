@@ -1,9 +1,14 @@
 """Latent size and compression ratio: pure arithmetic, plus the published VAEs of the field as presets.
 
 ratio = (H * W * C_image) / ((H / f) * (W / f) * c)   e.g. 512x512x3 -> 64x64x4: 786,432 / 16,384 = 48x.
+
+An impossible setting raises `CompressionError` (a ValueError) whose message is English (what the API returns);
+it also carries a stable code from REFUSALS, the quantity (a key of QUANTITIES) and the values, so that the UI can
+word it in the page's language without parsing English.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 MAX_SIDE = 16384
@@ -25,34 +30,75 @@ class CompressionResult:
         return asdict(self)
 
 
-def _check_int(name: str, value, low: int, high: int) -> int:
+# Every refusal, in English by a stable code. The Compression tab registers Chinese for each code and quantity
+# (explorer/ui/compression_tab.py); the API shows the English.
+REFUSALS: dict[str, str] = {
+    "not_whole": "{quantity} must be a whole number, got {value}",
+    "out_of_range": "{quantity} must be between {low} and {high}, got {number}",
+    "not_divisible": "{quantity} {side} is not divisible by f={factor}; try {lower} or {upper}",
+    "not_divisible_small": "{quantity} {side} is not divisible by f={factor}; try {upper}",
+}
+QUANTITIES: dict[str, str] = {"height": "height", "width": "width", "image_channels": "image channels",
+                              "factor": "downsampling factor f", "latent_channels": "latent channels c"}
+
+
+class CompressionError(ValueError):
+    """An impossible setting. str() is the English message; `code` (a key of REFUSALS), `quantity` (a key of
+    QUANTITIES) and `values` let a UI word it in another language."""
+
+    def __init__(self, code: str, quantity: str, values: dict):
+        super().__init__(REFUSALS[code].format(quantity=QUANTITIES[quantity], **values))
+        self.code, self.quantity, self.values = code, quantity, dict(values)
+
+    def __reduce__(self):
+        return type(self), (self.code, self.quantity, self.values)
+
+
+def _as_whole(value) -> int | None:
+    """`value` as an int when it is a finite whole number (a bool or None is not), else None."""
     if value is None or isinstance(value, bool):
-        raise ValueError(f"{name} must be a whole number, got {value!r}")
+        return None
+    if isinstance(value, int):
+        return value
     try:
         as_float = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a whole number, got {value!r}") from None
-    if as_float != as_float or as_float in (float("inf"), float("-inf")) or not as_float.is_integer():
-        raise ValueError(f"{name} must be a whole number, got {value!r}")
-    number = int(as_float)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return int(as_float) if math.isfinite(as_float) and as_float.is_integer() else None
+
+
+def _check_int(quantity: str, value, low: int, high: int) -> int:
+    """`value` as an int in [low, high]; CompressionError otherwise (`quantity` is a key of QUANTITIES)."""
+    number = _as_whole(value)
+    if number is None:
+        raise CompressionError("not_whole", quantity, {"value": repr(value)})
     if not low <= number <= high:
-        raise ValueError(f"{name} must be between {low} and {high}, got {number}")
+        raise CompressionError("out_of_range", quantity, {"low": low, "high": high, "number": number})
     return number
+
+
+def _check_divisible(quantity: str, side: int, factor: int) -> None:
+    """CompressionError naming the nearest multiples of `factor` when `side` is not one."""
+    if not side % factor:
+        return
+    lower, upper = side - side % factor, side - side % factor + factor
+    if lower:
+        raise CompressionError("not_divisible", quantity, {"side": side, "factor": factor, "lower": lower,
+                                                           "upper": upper})
+    raise CompressionError("not_divisible_small", quantity, {"side": side, "factor": factor, "upper": upper})
 
 
 def compression(height, width, image_channels=3, factor=8, latent_channels=4) -> CompressionResult:
     """Latent size of an (image_channels, height, width) image under a VAE with downsampling `factor`
-    and `latent_channels`. Raises ValueError with a readable message for impossible settings."""
+    and `latent_channels`. Raises CompressionError (a ValueError) with a readable message for impossible
+    settings."""
     height = _check_int("height", height, 1, MAX_SIDE)
     width = _check_int("width", width, 1, MAX_SIDE)
-    image_channels = _check_int("image channels", image_channels, 1, 64)
-    factor = _check_int("downsampling factor f", factor, 1, 512)
-    latent_channels = _check_int("latent channels c", latent_channels, 1, MAX_CHANNELS)
-    for side_name, side in (("height", height), ("width", width)):
-        if side % factor:
-            lower, upper = side - side % factor, side - side % factor + factor
-            hint = f"{lower} or {upper}" if lower else f"{upper}"
-            raise ValueError(f"{side_name} {side} is not divisible by f={factor}; try {hint}")
+    image_channels = _check_int("image_channels", image_channels, 1, 64)
+    factor = _check_int("factor", factor, 1, 512)
+    latent_channels = _check_int("latent_channels", latent_channels, 1, MAX_CHANNELS)
+    _check_divisible("height", height, factor)
+    _check_divisible("width", width, factor)
     pixel_dims = height * width * image_channels
     latent_shape = [latent_channels, height // factor, width // factor]
     latent_dims = latent_shape[0] * latent_shape[1] * latent_shape[2]
@@ -99,13 +145,14 @@ COMMON_RESOLUTIONS = (256, 384, 512, 768, 1024)
 
 def resolution_table(factor: int, latent_channels: int, image_channels: int = 3,
                      resolutions=COMMON_RESOLUTIONS) -> list[dict]:
-    """One row per square resolution divisible by `factor`: latent shape, dims, ratio, fp16 bytes."""
+    """One row per square resolution divisible by `factor`: side, latent shape, dims, ratio, fp16 bytes."""
     rows = []
     for side in resolutions:
         if side % factor:
             continue
         result = compression(side, side, image_channels, factor, latent_channels)
-        rows.append({"resolution": f"{side}x{side}", "latent_shape": "x".join(map(str, result.latent_shape)),
+        rows.append({"side": side, "resolution": f"{side}x{side}",
+                     "latent_shape": "x".join(map(str, result.latent_shape)),
                      "pixel_dims": result.pixel_dims, "latent_dims": result.latent_dims,
                      "ratio": round(result.ratio, 2), "latent_kib_fp16": result.bytes_fp16 / 1024})
     return rows

@@ -1,13 +1,21 @@
 """Compression tab: latent size and compression ratio for any resolution, factor and channel count,
-with the published VAEs of the field and this project's own models as presets."""
+with the published VAEs of the field and this project's own models as presets.
+
+Everything worded in Python (the result, both tables, the figure, error messages) follows the page's language
+and is redrawn when it changes; explorer.compression gives English refusals with codes, worded here. The
+/compression API keeps English."""
 from __future__ import annotations
+
+import math
 
 import gradio as gr
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..compression import COMMON_RESOLUTIONS, PUBLISHED_VAES, compression, resolution_table
-from .i18n import register, tr
+from gradio.i18n import I18nData
+
+from ..compression import PUBLISHED_VAES, QUANTITIES, REFUSALS, CompressionError, compression, resolution_table
+from .i18n import LANGUAGES, normalise_lang, register, text, tr, tr_format, tr_pair
 
 STRINGS = {
     "comp.tab": ("Compression", "压缩率"),
@@ -35,80 +43,160 @@ STRINGS = {
     "comp.presets_table": ("VAEs of the field (published figures) and this project's models (measured here)",
                            "业界 VAE（论文/模型卡数据）与本项目的模型（本机实测）"),
     "comp.plot": ("Latent size against resolution and channels", "潜变量大小随分辨率与通道数的变化"),
+    "comp.custom": ("Custom", "自定义"),
+    "comp.ours": ("{name} (this project)", "{name}（本项目）"),
+    "comp.measured": ("measured here, {split}", "本机实测，{split}"),
+    "comp.result_md": (
+        "**Pixels** {h} x {w} x {c_img} = **{pixel_dims:,}** elements  \n"
+        "**Latent** {lh} x {lw} x {c} = **{latent_dims:,}** elements (shape [{c}, {lh}, {lw}])  \n"
+        "**Compression ratio** {pixel_dims:,} / {latent_dims:,} = **{ratio:.1f}x**  \n"
+        "**Bytes per latent** fp32 {fp32:,} B, fp16 {fp16:,} B "
+        "(the image itself: {pixel_bytes:,} B as 8-bit pixels)",
+        "**像素** {h} x {w} x {c_img} = **{pixel_dims:,}** 个元素  \n"
+        "**潜变量** {lh} x {lw} x {c} = **{latent_dims:,}** 个元素（形状 [{c}, {lh}, {lw}]）  \n"
+        "**压缩率** {pixel_dims:,} / {latent_dims:,} = **{ratio:.1f}x**  \n"
+        "**每个潜变量的字节数** fp32 {fp32:,} B，fp16 {fp16:,} B（图像本身：8 位像素共 {pixel_bytes:,} B）"),
+    # table columns
+    "comp.col_resolution": ("resolution", "分辨率"),
+    "comp.col_shape": ("latent shape", "潜变量形状"),
+    "comp.col_pixel_dims": ("pixel dims", "像素数"),
+    "comp.col_latent_dims": ("latent dims", "潜变量数"),
+    "comp.col_ratio": ("ratio", "压缩率"),
+    "comp.col_kib": ("latent KiB (fp16)", "潜变量 KiB (fp16)"),
+    "comp.col_ratio512": ("ratio @512²x3", "压缩率 @512²x3"),
+    "comp.col_source": ("source", "来源"),
+    # the figure
+    "comp.fig_left": ("Latent elements at f={factor}", "f={factor} 时的潜变量元素数"),
+    "comp.fig_right": ("Compression ratio vs c", "压缩率随 c 的变化"),
+    "comp.x_resolution": ("resolution (square side, px)", "分辨率（正方形边长，像素）"),
+    "comp.y_elements": ("latent elements", "潜变量元素数"),
+    "comp.y_ratio": ("ratio (x)", "压缩率（倍）"),
 }
+# Chinese for explorer.compression's refusals (REFUSALS) and the quantities they name (QUANTITIES).
+REFUSALS_ZH = {
+    "not_whole": "{quantity} 必须是整数，收到的是 {value}",
+    "out_of_range": "{quantity} 必须在 {low} 到 {high} 之间，收到的是 {number}",
+    "not_divisible": "{quantity} {side} 不能被 f={factor} 整除；试试 {lower} 或 {upper}",
+    "not_divisible_small": "{quantity} {side} 不能被 f={factor} 整除；试试 {upper}",
+}
+QUANTITIES_ZH = {"height": "高度", "width": "宽度", "image_channels": "图像通道数", "factor": "下采样因子 f",
+                 "latent_channels": "潜通道数 c"}
+STRINGS.update({f"comp.err.{code}": (english, REFUSALS_ZH.get(code, "")) for code, english in REFUSALS.items()})
+STRINGS.update({f"comp.q.{key}": (english, QUANTITIES_ZH.get(key, "")) for key, english in QUANTITIES.items()})
 register(STRINGS)
 
-CUSTOM = "Custom / 自定义"
-TABLE_HEADERS = ["resolution / 分辨率", "latent shape / 潜变量形状", "pixel dims / 像素数", "latent dims / 潜变量数",
-                 "ratio / 压缩率", "latent KiB (fp16)"]
-PRESET_HEADERS = ["VAE", "f", "c", "ratio @512²x3 / 压缩率", "PSNR (dB)", "SSIM", "rFID", "source / 来源"]
+# Chinese for the words of explorer.compression.PUBLISHED_VAES (names and sources); a name or source left out
+# (e.g. "SDXL VAE", a repository id) is the same in both languages.
+PRESET_WORDS_ZH = {
+    "Chapter VAE (f8, c4)": "本章的 VAE (f8, c4)",
+    "SD 1.x / 2.x VAE (original)": "SD 1.x / 2.x VAE（原版）",
+    "SD3 VAE (16 ch)": "SD3 VAE（16 通道）",
+    "FLUX VAE (16 ch)": "FLUX VAE（16 通道）",
+    "SD3 paper, 8 ch": "SD3 论文，8 通道",
+    "SD3 paper, 4 ch": "SD3 论文，4 通道",
+    "TAESD (tiny SD VAE, ~2.4M params)": "TAESD（微型 SD VAE，约 2.4M 参数）",
+    "the chapter": "本章",
+    "SD VAE card, COCO 256^2": "SD VAE 模型卡，COCO 256^2",
+    "SDXL VAE card, COCO 256^2": "SDXL VAE 模型卡，COCO 256^2",
+    "SD3 paper Table 3": "SD3 论文表 3",
+    "FLUX.1 config": "FLUX.1 配置文件",
+    "LDM paper Table 8, ImageNet val": "LDM 论文表 8，ImageNet 验证集",
+}
+
+CUSTOM = "custom"  # the preset dropdown's value for "type your own"
+DEFAULT_PRESET = "Chapter VAE (f8, c4)"
+RESOLUTION_COLUMNS = ("comp.col_resolution", "comp.col_shape", "comp.col_pixel_dims", "comp.col_latent_dims",
+                      "comp.col_ratio", "comp.col_kib")
 
 
-def format_result(height, width, image_channels, factor, latent_channels) -> str:
-    """Markdown for one calculation, in the chapter's printout style. Raises ValueError on bad input."""
+def preset_word(english: str, lang: str | None) -> str:
+    """A published VAE's name or source in `lang`."""
+    return PRESET_WORDS_ZH.get(english, english) if normalise_lang(lang) == "zh" else english
+
+
+def refusal(exc: ValueError, lang: str | None) -> str:
+    """compression()'s refusal in `lang` (any other ValueError as it is)."""
+    if not isinstance(exc, CompressionError):
+        return str(exc)
+    return text(f"comp.err.{exc.code}", lang, quantity=text(f"comp.q.{exc.quantity}", lang), **exc.values)
+
+
+def format_result(height, width, image_channels, factor, latent_channels, lang: str | None = "en") -> str:
+    """Markdown for one calculation, in the chapter's printout style, in `lang`. Raises ValueError on bad
+    input."""
     r = compression(height, width, image_channels, factor, latent_channels)
     c_img, h, w = r.pixel_shape
     c, lh, lw = r.latent_shape
-    return (f"**Pixels** {h} x {w} x {c_img} = **{r.pixel_dims:,}** elements  \n"
-            f"**Latent** {lh} x {lw} x {c} = **{r.latent_dims:,}** elements (shape [{c}, {lh}, {lw}])  \n"
-            f"**Compression ratio** {r.pixel_dims:,} / {r.latent_dims:,} = **{r.ratio:.1f}x**  \n"
-            f"**Bytes per latent** fp32 {r.bytes_fp32:,} B, fp16 {r.bytes_fp16:,} B "
-            f"(the image itself: {r.pixel_bytes_uint8:,} B as 8-bit pixels)")
+    return text("comp.result_md", lang, h=h, w=w, c_img=c_img, c=c, lh=lh, lw=lw, pixel_dims=r.pixel_dims,
+                latent_dims=r.latent_dims, ratio=r.ratio, fp32=r.bytes_fp32, fp16=r.bytes_fp16,
+                pixel_bytes=r.pixel_bytes_uint8)
 
 
-def table_rows(factor: int, latent_channels: int, image_channels: int) -> list[list]:
-    """resolution_table as rows for a Dataframe (fp16 size rounded to 0.1 KiB)."""
-    return [[r["resolution"], r["latent_shape"], r["pixel_dims"], r["latent_dims"], r["ratio"],
+def table_frame(factor: int, latent_channels: int, image_channels: int, lang: str | None = "en") -> dict:
+    """resolution_table as a Dataframe value with headers in `lang` (fp16 size rounded to 0.1 KiB)."""
+    rows = [[r["resolution"], r["latent_shape"], r["pixel_dims"], r["latent_dims"], r["ratio"],
              round(r["latent_kib_fp16"], 1)] for r in resolution_table(factor, latent_channels, image_channels)]
+    return {"headers": [text(key, lang) for key in RESOLUTION_COLUMNS], "data": rows}
 
 
-def ratio_figure(factor: int, image_channels: int = 3) -> go.Figure:
-    """Left: latent elements vs resolution for several c; right: ratio vs c for f = 4, 8, 16."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=(f"Latent elements at f={factor}", "Compression ratio vs c"))
+def ratio_figure(factor: int, image_channels: int = 3, lang: str | None = "en") -> go.Figure:
+    """Left: latent elements vs resolution for several c; right: ratio vs c for f = 4, 8, 16. Labels in `lang`."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(text("comp.fig_left", lang, factor=factor),
+                                                        text("comp.fig_right", lang)))
     for c in (4, 8, 16):
         rows = resolution_table(factor, c, image_channels)
-        fig.add_trace(go.Scatter(x=list(COMMON_RESOLUTIONS), y=[row["latent_dims"] for row in rows],
+        fig.add_trace(go.Scatter(x=[row["side"] for row in rows], y=[row["latent_dims"] for row in rows],
                                  mode="lines+markers", name=f"c={c}"), row=1, col=1)
     channels = [1, 2, 3, 4, 8, 16, 32, 64]
     for f in (4, 8, 16):
         fig.add_trace(go.Scatter(x=channels, y=[f * f * image_channels / c for c in channels], mode="lines+markers",
                                  name=f"f={f}", line={"dash": "dot"}), row=1, col=2)
-    fig.update_xaxes(title_text="resolution (square side, px)", row=1, col=1)
-    fig.update_yaxes(title_text="latent elements", row=1, col=1)
-    fig.update_xaxes(title_text="latent channels c", type="log", row=1, col=2)
-    fig.update_yaxes(title_text="ratio (x)", type="log", row=1, col=2)
-    fig.update_layout(height=380, margin={"l": 40, "r": 20, "t": 40, "b": 40}, legend={"orientation": "h"})
+    fig.update_xaxes(title_text=text("comp.x_resolution", lang), row=1, col=1)
+    fig.update_yaxes(title_text=text("comp.y_elements", lang), row=1, col=1)
+    fig.update_xaxes(title_text=text("comp.q.latent_channels", lang), type="log", row=1, col=2)
+    fig.update_yaxes(title_text=text("comp.y_ratio", lang), type="log", row=1, col=2)
+    fig.update_layout(height=410, margin={"l": 40, "r": 20, "t": 40, "b": 80},
+                      legend={"orientation": "h", "y": -0.22, "yanchor": "top"})  # below the axis titles
     return fig
 
 
-def preset_rows(service) -> list[list]:
-    """Published VAEs, then this project's VAEs with their measured held-out figures."""
-    rows = []
-    for p in PUBLISHED_VAES:
-        ratio = compression(512, 512, 3, p.factor, p.latent_channels).ratio
-        rows.append([p.name, p.factor, p.latent_channels, round(ratio, 1),
-                     p.psnr, p.ssim, p.rfid, p.source])
-    for name in service.names("vae"):
-        shapes, metrics = service.vae_shapes(name), service.metrics(name)
-        c_img = shapes["input_shape"][0]
-        dims_in = c_img * shapes["input_shape"][1] * shapes["input_shape"][2]
-        dims_lat = 1
-        for s in shapes["latent_shape"]:
-            dims_lat *= s
-        psnr, ssim = metrics.get("psnr"), metrics.get("ssim")
-        rows.append([f"{name} (this project)", shapes.get("factor", "-"), shapes["latent_shape"][0],
-                     round(dims_in / dims_lat, 1), None if psnr is None else round(psnr, 2),
-                     None if ssim is None else round(ssim, 3), None, f"measured here, {metrics.get('split', '')}"])
-    return rows
+def _published_rows(lang: str | None) -> list[list]:
+    """One row per published VAE: name, f, c, ratio at 512x512x3, PSNR, SSIM, rFID, source (words in `lang`)."""
+    return [[preset_word(p.name, lang), p.factor, p.latent_channels,
+             round(compression(512, 512, 3, p.factor, p.latent_channels).ratio, 1), p.psnr, p.ssim, p.rfid,
+             preset_word(p.source, lang)] for p in PUBLISHED_VAES]
 
 
-def preset_choices(service) -> dict[str, tuple[int, int, int]]:
-    """Preset name -> (image channels, f, c)."""
-    choices = {p.name: (3, p.factor, p.latent_channels) for p in PUBLISHED_VAES}
+def _project_row(service, name: str, lang: str | None) -> list:
+    """This project's VAE `name` with its figures measured here, in the columns of _published_rows."""
+    shapes, metrics = service.vae_shapes(name), service.metrics(name)
+    ratio = math.prod(shapes["input_shape"]) / math.prod(shapes["latent_shape"])
+    psnr, ssim = metrics.get("psnr"), metrics.get("ssim")
+    return [text("comp.ours", lang, name=name), shapes.get("factor", "-"), shapes["latent_shape"][0], round(ratio, 1),
+            None if psnr is None else round(psnr, 2), None if ssim is None else round(ssim, 3), None,
+            text("comp.measured", lang, split=metrics.get("split", ""))]
+
+
+def preset_frame(service, lang: str | None = "en") -> dict:
+    """Published VAEs, then this project's VAEs with their measured held-out figures, as a Dataframe value
+    in `lang`."""
+    rows = _published_rows(lang) + [_project_row(service, name, lang) for name in service.names("vae")]
+    headers = ["VAE", "f", "c", text("comp.col_ratio512", lang), "PSNR (dB)", "SSIM", "rFID",
+               text("comp.col_source", lang)]
+    return {"headers": headers, "data": rows}
+
+
+def preset_choices(service) -> dict[str, tuple[I18nData, tuple[int, int, int]]]:
+    """Preset value (its English name) -> (its label for the dropdown, which the browser switches;
+    (image channels, f, c))."""
+    choices = {p.name: (tr_pair("comp.preset_name", p.name, preset_word(p.name, "zh")),
+                        (3, p.factor, p.latent_channels)) for p in PUBLISHED_VAES}
     for name in service.names("vae"):
         shapes = service.vae_shapes(name)
         if "factor" in shapes:
-            choices[f"{name} (this project)"] = (shapes["input_shape"][0], shapes["factor"], shapes["latent_shape"][0])
+            choices[text("comp.ours", "en", name=name)] = (
+                tr_format("comp.ours", name=name),
+                (shapes["input_shape"][0], shapes["factor"], shapes["latent_shape"][0]))
     return choices
 
 
@@ -121,13 +209,27 @@ def compression_api(height: int, width: int, image_channels: int = 3, factor: in
         raise gr.Error(str(exc)) from exc
 
 
-def build_compression_tab(service) -> None:
+def on_change(h, w, c_img, f, c, lang: str | None):
+    """The result, the resolution table and the figure for the typed numbers, in `lang`; gr.Error (in `lang`)
+    for impossible numbers."""
+    try:
+        result = format_result(h, w, c_img, f, c, lang)
+    except ValueError as exc:
+        raise gr.Error(refusal(exc, lang)) from exc
+    f, c, c_img = int(f), int(c), int(c_img)
+    return result, table_frame(f, c, c_img, lang), ratio_figure(f, c_img, lang)
+
+
+def build_compression_tab(service, ui=None) -> None:
+    """The tab; `ui` (explorer.ui.app.AppContext) gives the page's language, in which the result, the tables
+    and the figure are worded and redrawn when it changes."""
     presets = preset_choices(service)
     gr.Markdown(tr("comp.intro"), latex_delimiters=[{"left": "$$", "right": "$$", "display": True},
                                                      {"left": "$", "right": "$", "display": False}])
     with gr.Row():
         with gr.Column(scale=1):
-            preset = gr.Dropdown([CUSTOM, *presets], value="Chapter VAE (f8, c4)", label=tr("comp.preset"))
+            choices = [(tr("comp.custom"), CUSTOM)] + [(label, name) for name, (label, _) in presets.items()]
+            preset = gr.Dropdown(choices, value=DEFAULT_PRESET, label=tr("comp.preset"))
             with gr.Row():
                 height = gr.Number(512, label=tr("comp.height"), precision=0, minimum=1)
                 width = gr.Number(512, label=tr("comp.width"), precision=0, minimum=1)
@@ -137,27 +239,23 @@ def build_compression_tab(service) -> None:
                 latent_channels = gr.Number(4, label=tr("comp.latent_channels"), precision=0, minimum=1)
         with gr.Column(scale=1):
             result = gr.Markdown(format_result(512, 512, 3, 8, 4), label=tr("comp.result"))
-    table = gr.Dataframe(value=table_rows(8, 4, 3), label=tr("comp.table"), interactive=False, headers=TABLE_HEADERS)
+    table = gr.Dataframe(value=table_frame(8, 4, 3), label=tr("comp.table"), interactive=False)
     plot = gr.Plot(ratio_figure(8), label=tr("comp.plot"))
-    gr.Dataframe(value=preset_rows(service), label=tr("comp.presets_table"), interactive=False, wrap=True,
-                 headers=PRESET_HEADERS)
+    preset_frames = {lang: preset_frame(service, lang) for lang in LANGUAGES}
+    preset_table = gr.Dataframe(value=preset_frames["en"], label=tr("comp.presets_table"), interactive=False,
+                                wrap=True)
+    language = ui.language if ui is not None else gr.State("en")
 
     def on_preset(name):
+        """The preset's (image channels, f, c) into the number boxes ("Custom" leaves them)."""
         if name not in presets:
             return gr.update(), gr.update(), gr.update()
-        c_img, f, c = presets[name]
-        return c_img, f, c
-
-    def on_change(h, w, c_img, f, c):
-        try:
-            text = format_result(h, w, c_img, f, c)
-            rows = table_rows(int(f), int(c), int(c_img))
-        except (TypeError, ValueError) as exc:
-            raise gr.Error(str(exc)) from exc
-        return text, rows, ratio_figure(int(f), int(c_img))
+        return presets[name][1]
 
     preset.change(on_preset, preset, [image_channels, factor, latent_channels], api_visibility="private")
-    gr.on([height.change, width.change, image_channels.change, factor.change, latent_channels.change],
-          on_change, [height, width, image_channels, factor, latent_channels], [result, table, plot],
-          api_visibility="private", show_progress="hidden")
+    gr.on([height.change, width.change, image_channels.change, factor.change, latent_channels.change,
+           language.change], on_change, [height, width, image_channels, factor, latent_channels, language],
+          [result, table, plot], api_visibility="private", show_progress="hidden")
+    language.change(lambda lang: preset_frames[normalise_lang(lang)], language, preset_table,
+                    api_visibility="private", show_progress="hidden")
     gr.api(compression_api, api_name="compression")
