@@ -37,7 +37,7 @@ function exact() {
   source.textContent = v.labels.decoding;
   server.latent_map_plane_exact({model: v.model, z1: Number(z1.value), z2: Number(z2.value)}).then((r) => {
     if (mine !== request) return;
-    if (!r || r.error) { source.textContent = (r && r.error) || 'error'; return; }
+    if (!r || r.error) { source.textContent = (r && r.error) || 'error · 出错'; return; }
     img.src = r.image;
     source.textContent = v.labels.exact;
   }).catch((e) => { if (mine === request) source.textContent = String(e); });

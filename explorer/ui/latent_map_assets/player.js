@@ -55,7 +55,7 @@ function exact() {
   server.latent_map_exact({model: v.model, index_a: v.index_a, index_b: v.index_b, alpha,
                            method: v.method, projection}).then((r) => {
     if (mine !== request) return;
-    if (!r || r.error) { source.textContent = (r && r.error) || 'error'; return; }
+    if (!r || r.error) { source.textContent = (r && r.error) || 'error · 出错'; return; }
     img.src = r.image;
     source.textContent = v.labels.exact + ' ' + alpha.toFixed(3);
     announce({key: v.key, i: alpha * (v.frames.length - 1), xy: r.xy, projection: r.projection});
