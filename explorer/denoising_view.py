@@ -116,7 +116,7 @@ def schedule_figure(schedule: NoiseSchedule, timesteps: list[int] | None = None,
     fig.update_xaxes(title_text=words["x_axis"], range=[-10, len(t) + 10])
     fig.update_yaxes(title_text=words["abar_axis"], range=[0, 1.02], secondary_y=False)
     fig.update_yaxes(title_text=words["snr_axis"], type="log", secondary_y=True)
-    fig.update_layout(height=300, margin={"l": 50, "r": 50, "t": 40 if title else 30, "b": 40}, title=title or None,
+    fig.update_layout(height=300, margin={"l": 50, "r": 50, "t": 50 if title else 36, "b": 40}, title=title or None,
                       legend={"orientation": "h", "y": -0.3}, uirevision="schedule")
     return fig
 
@@ -126,7 +126,8 @@ def _current_marker(fig: go.Figure, current: int, abar: np.ndarray, snr: np.ndar
     fig.add_vline(x=current, line={"color": "#ff7f0e", "width": 3})
     fig.add_trace(go.Scatter(x=[current], y=[abar[current]], mode="markers", name=name,
                              marker={"size": 12, "color": "#ff7f0e"}), secondary_y=False)
-    fig.add_annotation(x=current, y=1.05, yref="paper", showarrow=False,
+    fig.add_annotation(x=current, y=1.02, yref="paper", yanchor="bottom", showarrow=False,
+                       xanchor="left" if current < len(abar) / 2 else "right",  # the text stays inside the plot
                        text=f"t={current}  ᾱ={abar[current]:.4f}  SNR={snr[current]:.3g}")
 
 
