@@ -179,6 +179,17 @@ def generate(service, request: GenerationRequest, model: str | None = None, batc
                          seconds=gpu_seconds(request, batch))
 
 
+def generate_all(service, requests: list[GenerationRequest], decode_frames: bool = True) -> list[Generation]:
+    """Several runs (e.g. the same request in latent and pixel space) as ONE piece of heavy work, so that a
+    ZeroGPU Space borrows a GPU once for all of them."""
+    return service.heavy(_generate_each, list(requests), decode_frames,
+                         seconds=min(120, sum(gpu_seconds(r) for r in requests)))
+
+
+def _generate_each(service, requests: list[GenerationRequest], decode_frames: bool) -> list[Generation]:
+    return [generate(service, request, decode_frames=decode_frames) for request in requests]
+
+
 def gpu_seconds(request: GenerationRequest, batch: int = 1) -> int:
     """ZeroGPU budget for one run: generous for the step count (~5 ms a step at batch 1 on a GPU)."""
     return int(min(120, 15 + request.steps * batch * 0.02))

@@ -57,8 +57,8 @@ def uninstall() -> None:
 
 def run_heavy(service: Any, task: Callable[..., T], *args: Any, seconds: int = DEFAULT_SECONDS, **kwargs: Any) -> T:
     """task(service, *args, **kwargs) on the service's accelerator: in a ZeroGPU worker holding a GPU for at
-    most `seconds` when on ZeroGPU, else right here."""
-    if _zero_gpu_entry is None:
+    most `seconds` when on ZeroGPU, else right here. Heavy work nested in heavy work runs where it is."""
+    if _zero_gpu_entry is None or service.accelerated:  # no ZeroGPU, or already inside a GPU worker
         with service.on_accelerator():  # a no-op for a service without an accelerator
             return task(service, *args, **kwargs)
     outcome, value = _zero_gpu_entry(service.gpu_key, task, int(seconds), args, kwargs)

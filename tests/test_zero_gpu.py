@@ -120,6 +120,18 @@ def test_sampling_goes_to_the_gpu_and_matches_the_cpu(zero_gpu, gpu_service, shi
     assert len(on_gpu.step_seconds) == 4  # per-step timings measured in the worker come back too
 
 
+def test_latent_and_pixel_runs_share_one_gpu_borrow(zero_gpu, gpu_service):
+    """The Denoising tab runs the same request in both spaces; on ZeroGPU that is one GPU call, not two
+    (heavy work nested in heavy work runs where it is)."""
+    from explorer.generation import generate_all
+
+    requests = [validate_request(5, 2, 3, "ddpm", 2.0, space) for space in ("latent", "pixel")]
+    latent, pixel = generate_all(gpu_service, requests)
+    assert len(zero_gpu.calls) == 1
+    assert (latent.request.space, pixel.request.space) == ("latent", "pixel")
+    assert latent.final.shape == pixel.final.shape == (1, 1, 28, 28)
+
+
 def test_errors_come_back_with_their_type_and_message(zero_gpu, gpu_service):
     with pytest.raises(ImageInputError, match="a clear message"):
         gpu_service.heavy(fail_with, "a clear message")

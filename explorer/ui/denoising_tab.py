@@ -14,7 +14,8 @@ from ..checkpoint import CheckpointError
 from ..denoising_view import (API_PANEL, SCHEDULE_LABELS, frame_strip, schedule_figure, speedup_rows, step_panels,
                               to_uint8)
 from ..evaluate_diffusion import EVAL_SETTINGS, GUIDANCE_GRID
-from ..generation import GUIDANCE_RANGE, Generation, denoiser_for, generate, schedule_of, validate_request
+from ..generation import (GUIDANCE_RANGE, Generation, denoiser_for, generate, generate_all, schedule_of,
+                          validate_request)
 from .i18n import register, text, tr
 from .learn import maths_panel
 
@@ -304,11 +305,11 @@ def build_denoising_tab(service, ui=None) -> None:
     def on_generate(digit_v, seed_v, steps_v, sampler_v, guidance_v, with_pixel_v, lang_v=None):
         lang = _lang(lang_v)
         try:
-            req = validate_request(digit_v, seed_v, steps_v, sampler_v, guidance_v, "latent")
-            latent = generate(service, req)
-            pixel = None
+            requests = [validate_request(digit_v, seed_v, steps_v, sampler_v, guidance_v, "latent")]
             if with_pixel_v and has_pixel:
-                pixel = generate(service, validate_request(digit_v, seed_v, steps_v, sampler_v, guidance_v, "pixel"))
+                requests.append(validate_request(digit_v, seed_v, steps_v, sampler_v, guidance_v, "pixel"))
+            runs = generate_all(service, requests)  # one GPU borrow on ZeroGPU for both spaces
+            latent, pixel = runs[0], (runs[1] if len(runs) > 1 else None)
         except (ValueError, CheckpointError) as exc:
             raise _error(exc) from exc
         state = {"timesteps": latent.timesteps, "latent": run_arrays(latent),
