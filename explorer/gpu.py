@@ -22,7 +22,8 @@ T = TypeVar("T")
 ZERO_GPU_ENV = "SPACES_ZERO_GPU"
 DEFAULT_SECONDS = 60
 
-_services: "weakref.WeakValueDictionary[int, Any]" = weakref.WeakValueDictionary()  # key -> ModelService; a forked worker inherits it
+# key -> ModelService; a forked worker inherits it
+_services: "weakref.WeakValueDictionary[int, Any]" = weakref.WeakValueDictionary()
 _keys = itertools.count(1)
 _zero_gpu_entry: Callable | None = None  # _run_registered wrapped by spaces.GPU, when on ZeroGPU
 
