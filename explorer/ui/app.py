@@ -30,6 +30,7 @@ register(STRINGS)
 TAB_KEYS = ("reconstruction", "latent_map", "denoising", "compression", "exercises")
 TAB_LABELS = {key: f"app.{key}" for key in TAB_KEYS}
 TABS_ID = "explorer-tabs"
+RESIZE_JS = "() => { setTimeout(() => window.dispatchEvent(new Event('resize')), 80); }"
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ def build_demo(service, tabs: dict | None = None) -> gr.Blocks:
         with gr.Tabs(elem_id=TABS_ID) as tab_set:
             ui = AppContext(language=language, tabs=tab_set)
             for key in TAB_KEYS:
-                with gr.Tab(tr(TAB_LABELS[key]), id=key, elem_id=f"tab-{key}"):
+                with gr.Tab(tr(TAB_LABELS[key]), id=key, elem_id=f"tab-{key}") as tab:
                     builder = tabs.get(key)
                     if builder is None:
                         gr.Markdown(tr("app.pending"))
@@ -79,6 +80,9 @@ def build_demo(service, tabs: dict | None = None) -> gr.Blocks:
                         builder(service, ui)
                     else:
                         builder(service)
+                # Plotly sizes a figure redrawn in a hidden tab (e.g. after a language switch) at its 700 px
+                # default; a resize once the tab shows lets each plot fill its box again.
+                tab.select(None, None, None, js=RESIZE_JS, api_visibility="private", queue=False)
         tab_labels = tab_label_pairs(demo)
         language.input(None, language, language, js=switch_js(tab_labels), api_visibility="private", queue=False)
         demo.load(None, None, language, js=load_js(tab_labels), api_visibility="private", queue=False)
