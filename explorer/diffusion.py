@@ -1,6 +1,12 @@
 """Noise schedule and samplers (DDPM, DDIM) for epsilon-prediction diffusion. No learned parameters:
-the denoising network is passed in. Follows diffusers' DDPMScheduler / DDIMScheduler ("leading"
-timestep spacing, fixed_small variance, eta = 0 for DDIM) so results agree to float tolerance.
+the denoising network is passed in. Follows diffusers' DDPMScheduler / DDIMScheduler (fixed_small
+variance, eta = 0 for DDIM, steps_offset 0) so results agree to float tolerance.
+
+Timestep spacing (which n of the T training timesteps a sampler visits) is "trailing" by default: the
+first step is always t = T - 1, pure noise, as Lin et al. 2024 ("Common Diffusion Noise Schedules and Sample
+Steps are Flawed", Table 2) recommend. "leading" (Stable Diffusion 1.x's default) starts at (n-1) * (T // n):
+with 1 step that is t = 0, so the model is told that pure noise is an almost clean sample.
+Each step goes from its timestep to the next one in the list (-1, i.e. abar = 1, after the last).
 
 Forward process:  q(x_t | x_0) = N(sqrt(abar_t) x_0, (1 - abar_t) I)
 Predicted clean sample: x0_hat = (x_t - sqrt(1 - abar_t) eps_hat) / sqrt(abar_t)
@@ -10,9 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
+import numpy as np
 import torch
 
 SAMPLERS = ("ddpm", "ddim")
+SPACINGS = ("trailing", "leading")
 MAX_STEPS = 1000
 
 
@@ -23,8 +31,11 @@ class NoiseSchedule:
     beta_end: float = 0.02
     beta_schedule: str = "linear"  # or "scaled_linear" (Stable Diffusion)
     clip_sample: bool = False  # clip x0_hat to [-1, 1]; right for pixels in [-1, 1], wrong for latents
+    timestep_spacing: str = "trailing"  # or "leading" (SD 1.x); see the module docstring
 
     def __post_init__(self):
+        if self.timestep_spacing not in SPACINGS:
+            raise ValueError(f"timestep_spacing must be one of {SPACINGS}, got {self.timestep_spacing!r}")
         n = self.num_train_timesteps
         if self.beta_schedule == "linear":
             betas = torch.linspace(self.beta_start, self.beta_end, n, dtype=torch.float32)
@@ -46,11 +57,23 @@ class NoiseSchedule:
         return abar.sqrt() * x0 + (1.0 - abar).sqrt() * noise
 
     def timesteps(self, num_inference_steps: int) -> list[int]:
-        """The "leading" spacing diffusers uses: [(n-1)r, ..., r, 0] with r = T // n."""
-        if not 1 <= num_inference_steps <= self.num_train_timesteps:
-            raise ValueError(f"steps must be between 1 and {self.num_train_timesteps}, got {num_inference_steps}")
-        ratio = self.num_train_timesteps // num_inference_steps
-        return [i * ratio for i in reversed(range(num_inference_steps))]
+        """The n timesteps a sampler visits, noisiest first, as diffusers spaces them.
+        "trailing": round(T - i * T / n) - 1 for i = 0..n-1, so always T-1 first;
+        "leading": [(n-1)r, ..., r, 0] with r = T // n."""
+        n, total = num_inference_steps, self.num_train_timesteps
+        if not 1 <= n <= total:
+            raise ValueError(f"steps must be between 1 and {total}, got {n}")
+        if self.timestep_spacing == "leading":
+            return [i * (total // n) for i in reversed(range(n))]
+        # numpy's arange, as diffusers computes it (its float rounding decides ties such as 937.4999...), cut
+        # to n: for 62 counts in 1..1000 (61, 103, ...) the float range holds one more value, a timestep of -1
+        steps = np.round(np.arange(total, 0, -total / n)[:n]).astype(np.int64) - 1
+        return steps.tolist()
+
+    def step_pairs(self, num_inference_steps: int) -> list[tuple[int, int]]:
+        """(t, prev_t) for every step: each timestep and the next one, -1 (clean) after the last."""
+        ts = self.timesteps(num_inference_steps)
+        return list(zip(ts, ts[1:] + [-1]))
 
     def _abar(self, t: int) -> torch.Tensor:
         return self.alphas_cumprod[t] if t >= 0 else torch.tensor(1.0)
@@ -105,11 +128,10 @@ def sample_progressive(schedule: NoiseSchedule, denoise: Denoiser, shape: tuple[
     if sampler not in SAMPLERS:
         raise ValueError(f"sampler must be one of {SAMPLERS}, got {sampler!r}")
     step_fn = schedule.ddpm_step if sampler == "ddpm" else schedule.ddim_step
-    timesteps = schedule.timesteps(steps)
-    ratio = schedule.num_train_timesteps // steps
+    pairs = schedule.step_pairs(steps)
     x = torch.randn(shape, generator=generator, device=device)
-    for i, t in enumerate(timesteps):
+    for i, (t, prev_t) in enumerate(pairs):
         x_t = x
         eps = denoise(x_t, t)
-        x, x0 = step_fn(eps, t, t - ratio, x_t, generator=generator)
+        x, x0 = step_fn(eps, t, prev_t, x_t, generator=generator)
         yield StepResult(i, t, x, x0, x_t)

@@ -1,11 +1,12 @@
 """explorer.diffusion agrees with diffusers' DDPMScheduler and DDIMScheduler (add_noise, timesteps, and
-step: prev_sample AND pred_original_sample) to float tolerance, for several step counts."""
+step: prev_sample AND pred_original_sample) to float tolerance, for several step counts and both timestep
+spacings ("trailing", our default, and "leading", Stable Diffusion 1.x's)."""
 from __future__ import annotations
 
 import pytest
 import torch
 
-from explorer.diffusion import NoiseSchedule, sample_progressive
+from explorer.diffusion import SPACINGS, NoiseSchedule, sample_progressive
 
 diffusers = pytest.importorskip("diffusers")
 
@@ -14,12 +15,18 @@ CONFIG = {"num_train_timesteps": 1000, "beta_start": 1e-4, "beta_end": 0.02, "be
 TOL = {"rtol": 1e-5, "atol": 1e-5}
 
 
-def reference(kind: str, clip: bool):
+def reference(kind: str, clip: bool, spacing: str = "trailing"):
+    """diffusers' scheduler configured as our NoiseSchedule(**CONFIG, clip_sample=clip, timestep_spacing=spacing)."""
     if kind == "ddpm":
         return diffusers.DDPMScheduler(**CONFIG, clip_sample=clip, variance_type="fixed_small",
-                                       prediction_type="epsilon", timestep_spacing="leading", steps_offset=0)
+                                       prediction_type="epsilon", timestep_spacing=spacing, steps_offset=0)
     return diffusers.DDIMScheduler(**CONFIG, clip_sample=clip, set_alpha_to_one=True, prediction_type="epsilon",
-                                   timestep_spacing="leading", steps_offset=0)
+                                   timestep_spacing=spacing, steps_offset=0)
+
+
+def reference_prev(ref, kind: str, t: int, steps: int) -> int:
+    """The timestep diffusers' step() goes to from t: DDPM the next one in its list, DDIM t - T // n."""
+    return int(ref.previous_timestep(t)) if kind == "ddpm" else t - CONFIG["num_train_timesteps"] // steps
 
 
 def fake_eps(x: torch.Tensor, t: int) -> torch.Tensor:
@@ -27,12 +34,63 @@ def fake_eps(x: torch.Tensor, t: int) -> torch.Tensor:
     return 0.8 * torch.tanh(x) + 0.05 * torch.cos(torch.tensor(float(t)) / 97.0)
 
 
-@pytest.mark.parametrize("steps", STEP_COUNTS)
+@pytest.mark.parametrize("spacing", SPACINGS)
 @pytest.mark.parametrize("kind", ["ddpm", "ddim"])
-def test_timesteps_match(kind, steps):
-    ref = reference(kind, clip=False)
+def test_timesteps_match_for_every_step_count(kind, spacing):
+    """Equal for every count, except that diffusers' "trailing" list has an extra -1 for 62 counts (below)."""
+    ours, ref = NoiseSchedule(**CONFIG, timestep_spacing=spacing), reference(kind, clip=False, spacing=spacing)
+    for steps in range(1, 1001):
+        ref.set_timesteps(steps)
+        theirs = ref.timesteps.tolist()
+        assert ours.timesteps(steps) == theirs[:steps], steps
+        assert theirs[steps:] in ([], [-1]), steps
+
+
+def test_diffusers_trailing_float_range_can_hold_one_timestep_too_many():
+    """diffusers 0.42 computes "trailing" as round(arange(T, 0, -T / n)) - 1; for n = 61 the float range
+    has 62 values, the last a timestep of -1. We keep the first n."""
+    ref = reference("ddpm", clip=False, spacing="trailing")
+    ref.set_timesteps(61)
+    if len(ref.timesteps) == 61:
+        pytest.skip("this diffusers version returns exactly n trailing timesteps")
+    assert ref.timesteps.tolist()[-1] == -1 and NoiseSchedule(**CONFIG).timesteps(61)[-1] == ref.timesteps.tolist()[-2]
+
+
+def test_trailing_is_the_default_and_starts_at_pure_noise_for_every_step_count():
+    """The bug this spacing fixes: "leading" hands 1-step sampling pure noise labelled t = 0 (almost clean)."""
+    schedule = NoiseSchedule(**CONFIG)
+    assert schedule.timestep_spacing == "trailing"
+    for steps in range(1, 1001):
+        ts = schedule.timesteps(steps)
+        assert ts[0] == 999 and len(ts) == steps and ts[-1] >= 0
+        assert all(a > b for a, b in zip(ts, ts[1:])), steps
+    leading = NoiseSchedule(**CONFIG, timestep_spacing="leading")
+    assert leading.timesteps(1) == [0] and leading.timesteps(2) == [500, 0] and leading.timesteps(1000)[0] == 999
+
+
+def test_unknown_spacing_is_refused():
+    with pytest.raises(ValueError, match="timestep_spacing must be one of"):
+        NoiseSchedule(**CONFIG, timestep_spacing="linspace")
+
+
+@pytest.mark.parametrize("spacing", SPACINGS)
+@pytest.mark.parametrize("steps", (*STEP_COUNTS, 3, 48, 333))
+def test_each_step_goes_to_the_next_timestep_as_ddpm_scheduler_does(spacing, steps):
+    """Our chain: every timestep, then the next one, then -1 (clean): DDPMScheduler.previous_timestep."""
+    ours, ref = NoiseSchedule(**CONFIG, timestep_spacing=spacing), reference("ddpm", clip=False, spacing=spacing)
     ref.set_timesteps(steps)
-    assert NoiseSchedule(**CONFIG).timesteps(steps) == ref.timesteps.tolist()
+    assert ours.step_pairs(steps) == [(t, reference_prev(ref, "ddpm", t, steps)) for t in ref.timesteps.tolist()]
+
+
+def test_ddim_scheduler_trailing_uneven_counts_skip_off_the_list():
+    """Why the sampling loop follows DDPMScheduler's chain: DDIMScheduler steps to t - T // n, which for
+    "trailing" and n not dividing T is not its own next timestep (7 steps: 999 -> 857, then the model is asked
+    at 856; diffusers issue #9261 fixed this for DDPM only). Where n divides T, or for "leading", both rules
+    agree (tested above and below)."""
+    ref = reference("ddim", clip=False, spacing="trailing")
+    ref.set_timesteps(7)
+    assert ref.timesteps.tolist()[:2] == [999, 856] and reference_prev(ref, "ddim", 999, 7) == 857
+    assert NoiseSchedule(**CONFIG).step_pairs(7)[0] == (999, 856)
 
 
 def test_alphas_cumprod_and_add_noise_match():
@@ -44,33 +102,36 @@ def test_alphas_cumprod_and_add_noise_match():
     torch.testing.assert_close(ours.add_noise(x0, noise, t), ref.add_noise(x0, noise, t), **TOL)
 
 
+@pytest.mark.parametrize("spacing", SPACINGS)
 @pytest.mark.parametrize("clip", [False, True])
 @pytest.mark.parametrize("steps", STEP_COUNTS)
 @pytest.mark.parametrize("kind", ["ddpm", "ddim"])
-def test_every_step_matches(kind, steps, clip):
-    """Walk the whole chain; at each step feed both the same sample and eps and compare both outputs."""
-    ours, ref = NoiseSchedule(**CONFIG, clip_sample=clip), reference(kind, clip)
+def test_every_step_matches(kind, steps, clip, spacing):
+    """Walk the whole chain; at each step feed both the same sample and eps (and diffusers' own previous
+    timestep) and compare both outputs."""
+    ours, ref = NoiseSchedule(**CONFIG, clip_sample=clip, timestep_spacing=spacing), reference(kind, clip, spacing)
     ref.set_timesteps(steps)
     step_fn = ours.ddpm_step if kind == "ddpm" else ours.ddim_step
-    ratio = 1000 // steps
     x = torch.randn(2, 1, 6, 6, generator=torch.Generator().manual_seed(steps))
     for t in ours.timesteps(steps):
         eps = fake_eps(x, t)
         g_ours, g_ref = torch.Generator().manual_seed(t), torch.Generator().manual_seed(t)
-        prev, x0 = step_fn(eps, t, t - ratio, x, generator=g_ours)
+        prev, x0 = step_fn(eps, t, reference_prev(ref, kind, t, steps), x, generator=g_ours)
         out = ref.step(eps, t, x, generator=g_ref)
         torch.testing.assert_close(x0, out.pred_original_sample, **TOL)
         torch.testing.assert_close(prev, out.prev_sample, **TOL)
         x = out.prev_sample  # follow the reference chain so errors cannot accumulate unseen
 
 
+@pytest.mark.parametrize("spacing", SPACINGS)
+@pytest.mark.parametrize("steps", [1, 2, 20])
 @pytest.mark.parametrize("kind", ["ddpm", "ddim"])
-def test_sample_progressive_matches_reference_loop(kind):
+def test_sample_progressive_matches_reference_loop(kind, steps, spacing):
     """The full sampling loop, with the same generator, ends where diffusers' loop ends."""
-    steps, shape = 20, (3, 4, 7, 7)
-    ours = list(sample_progressive(NoiseSchedule(**CONFIG), fake_eps, shape, steps, sampler=kind,
-                                   generator=torch.Generator().manual_seed(5)))
-    ref, g = reference(kind, clip=False), torch.Generator().manual_seed(5)
+    shape = (3, 4, 7, 7)
+    ours = list(sample_progressive(NoiseSchedule(**CONFIG, timestep_spacing=spacing), fake_eps, shape, steps,
+                                   sampler=kind, generator=torch.Generator().manual_seed(5)))
+    ref, g = reference(kind, clip=False, spacing=spacing), torch.Generator().manual_seed(5)
     ref.set_timesteps(steps)
     x = torch.randn(shape, generator=g)
     for i, t in enumerate(ref.timesteps.tolist()):
