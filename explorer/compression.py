@@ -33,6 +33,7 @@ class CompressionResult:
 # Every refusal, in English by a stable code. The Compression tab registers Chinese for each code and quantity
 # (explorer/ui/compression_tab.py); the API shows the English.
 REFUSALS: dict[str, str] = {
+    "empty": "{quantity} must be a whole number, but it is empty",
     "not_whole": "{quantity} must be a whole number, got {value}",
     "out_of_range": "{quantity} must be between {low} and {high}, got {number}",
     "not_divisible": "{quantity} {side} is not divisible by f={factor}; try {lower} or {upper}",
@@ -54,6 +55,11 @@ class CompressionError(ValueError):
         return type(self), (self.code, self.quantity, self.values)
 
 
+def _is_empty(value) -> bool:
+    """None or blank text: what an empty number box or a JSON null sends."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
 def _as_whole(value) -> int | None:
     """`value` as an int when it is a finite whole number (a bool or None is not), else None."""
     if value is None or isinstance(value, bool):
@@ -69,6 +75,8 @@ def _as_whole(value) -> int | None:
 
 def _check_int(quantity: str, value, low: int, high: int) -> int:
     """`value` as an int in [low, high]; CompressionError otherwise (`quantity` is a key of QUANTITIES)."""
+    if _is_empty(value):
+        raise CompressionError("empty", quantity, {})
     number = _as_whole(value)
     if number is None:
         raise CompressionError("not_whole", quantity, {"value": repr(value)})
@@ -88,15 +96,20 @@ def _check_divisible(quantity: str, side: int, factor: int) -> None:
     raise CompressionError("not_divisible_small", quantity, {"side": side, "factor": factor, "upper": upper})
 
 
+def check_vae(image_channels, factor, latent_channels) -> tuple[int, int, int]:
+    """(image channels, f, c) as ints when each is a whole number in range (what the ratio f^2 C / c and the
+    resolution table need, whatever the image size); CompressionError otherwise."""
+    return (_check_int("image_channels", image_channels, 1, 64), _check_int("factor", factor, 1, 512),
+            _check_int("latent_channels", latent_channels, 1, MAX_CHANNELS))
+
+
 def compression(height, width, image_channels=3, factor=8, latent_channels=4) -> CompressionResult:
     """Latent size of an (image_channels, height, width) image under a VAE with downsampling `factor`
     and `latent_channels`. Raises CompressionError (a ValueError) with a readable message for impossible
     settings."""
     height = _check_int("height", height, 1, MAX_SIDE)
     width = _check_int("width", width, 1, MAX_SIDE)
-    image_channels = _check_int("image_channels", image_channels, 1, 64)
-    factor = _check_int("factor", factor, 1, 512)
-    latent_channels = _check_int("latent_channels", latent_channels, 1, MAX_CHANNELS)
+    image_channels, factor, latent_channels = check_vae(image_channels, factor, latent_channels)
     _check_divisible("height", height, factor)
     _check_divisible("width", width, factor)
     pixel_dims = height * width * image_channels
@@ -106,6 +119,30 @@ def compression(height, width, image_channels=3, factor=8, latent_channels=4) ->
         pixel_shape=[image_channels, height, width], pixel_dims=pixel_dims,
         latent_shape=latent_shape, latent_dims=latent_dims, ratio=pixel_dims / latent_dims,
         bytes_fp32=4 * latent_dims, bytes_fp16=2 * latent_dims, pixel_bytes_uint8=pixel_dims)
+
+
+def format_ratio(ratio: float) -> str:
+    """A compression ratio as a student reads it: at most two decimals, no trailing zeros (48, 12.25, 5.33)."""
+    return f"{ratio:.2f}".rstrip("0").rstrip(".")
+
+
+# ---- a shipped VAE's own figures -------------------------------------------------------------------------------
+DIGIT_SIDE = 28  # an MNIST digit is 28x28; a network that needs another side zero-pads it (`pad_to`)
+
+
+def counted_input_shape(shapes: dict) -> list[int]:
+    """[C, H, W] of the image a VAE's compression ratio counts, from ModelService.vae_shapes(). A digit
+    zero-padded for the network (`pad_to`: the chapter VAE pads 28x28 to 32x32, since 28 is not divisible by
+    f=8) counts as its 28x28 pixels only, as its held-out metrics (compression_ratio) and the README count it:
+    the padding carries no information."""
+    channels = shapes["input_shape"][0]
+    return [channels, DIGIT_SIDE, DIGIT_SIDE] if shapes.get("pad_to") else list(shapes["input_shape"])
+
+
+def vae_ratio(shapes: dict) -> float | None:
+    """Pixel values of the counted input (counted_input_shape) per latent value; None without a latent."""
+    latents = math.prod(shapes["latent_shape"]) if shapes.get("latent_shape") else 0
+    return math.prod(counted_input_shape(shapes)) / latents if latents else None
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,8 @@ def test_ratio_is_f_squared_times_channels_over_latent_channels(h, w, c, f, lc, 
     ((0, 512, 3, 8, 4), "between 1"), ((-8, 512, 3, 8, 4), "between 1"),
     ((512, 512, 3, 0, 4), "between 1"), ((512, 512, 3, 8, 0), "between 1"),
     ((float("nan"), 512, 3, 8, 4), "whole number"), ((512.5, 512, 3, 8, 4), "whole number"),
-    (("abc", 512, 3, 8, 4), "whole number"), ((None, 512, 3, 8, 4), "whole number"),
+    (("abc", 512, 3, 8, 4), "whole number"), ((None, 512, 3, 8, 4), "height must be a whole number, but it is empty"),
+    ((512, " ", 3, 8, 4), "width must be a whole number, but it is empty"),
     ((4, 4, 3, 8, 4), "try 8"), ((10**9, 8, 3, 8, 4), "between 1"),
 ])
 def test_bad_input_gets_a_clear_message(args, message):
@@ -68,8 +69,8 @@ def test_resolution_table_sides_match_its_rows():
 
 
 # ---- the tab's words follow the page's language -----------------------------------------------------------------
-# Kept in Chinese text: data sets, a repository owner, a unit, and Python's None quoted as the value a box sent.
-KEPT_IN_CHINESE = {"coco", "imagenet", "madebyollin", "kib", "none"}
+# Kept in Chinese text: data sets, a repository owner and a unit.
+KEPT_IN_CHINESE = {"coco", "imagenet", "madebyollin", "kib"}
 
 
 def leftover_english(shown) -> list[str]:
@@ -146,10 +147,9 @@ def test_refusals_are_worded_in_chinese_and_the_api_keeps_english(args):
     assert set(REFUSALS_ZH) == set(REFUSALS)
     with pytest.raises(ValueError) as english:
         compression(*args)
-    with pytest.raises(gr.Error) as chinese:
-        on_change(*args, "zh")
-    message = chinese.value.message
-    assert not leftover_english(message) and ("必须" in message or "整除" in message), message
+    message = on_change(*args, "zh")[0]  # shown in the result area, not raised
+    assert message.startswith("⚠️ **无法按这些数字计算：**"), message
+    assert not leftover_english(message) and any(word in message for word in ("必须", "整除", "空的")), message
     with pytest.raises(gr.Error) as api:
         compression_api(*args)
     assert api.value.message == str(english.value)
@@ -180,3 +180,112 @@ def test_the_language_switch_redraws_the_tab(tiny_service):
     assert len(texts) == 1 and "**压缩率** 786,432 / 16,384 = **48.0x**" in texts[0]
     frames = [v for v in outputs.values() if isinstance(v, dict)]
     assert sorted(f["headers"][0] for f in frames) == ["VAE", "分辨率"]
+
+
+# ---- live as you type: a refused number replaces the result, never leaves a stale one ----------------------------
+@pytest.mark.parametrize("lang, expected", [("en", "the width box is empty; type a whole number"),
+                                            ("zh", "“宽度”输入框是空的，请填写一个整数")])
+def test_an_empty_box_is_called_empty(lang, expected):
+    from explorer.ui.compression_tab import on_change
+
+    result, table, figure = on_change(512, None, 3, 8, 4, lang)
+    assert expected in result and "None" not in result
+    assert len(table["data"]) == 5 and figure.data  # the table and figure depend on C, f and c only: still true
+
+
+@pytest.mark.parametrize("args, problem", [((512, 512, 3, 7, 4), "height 512 is not divisible by f=7"),
+                                           ((500, 512, 3, 8, 4), "height 500 is not divisible by f=8"),
+                                           ((512, 512, 3, 0, 4), "downsampling factor f must be between 1"),
+                                           ((512, 512, 3, None, 4), "the downsampling factor f box is empty")])
+def test_a_refused_number_leaves_no_stale_result(args, problem):
+    from explorer.ui.compression_tab import on_change
+
+    result, table, figure = on_change(*args, "en")
+    assert result.startswith("⚠️ **Cannot compute these numbers:**") and problem in result, result
+    assert "48.0x" not in result and "Compression ratio" not in result
+    factor = args[3]
+    if factor in (None, 0):  # f itself is unusable: no table rows, and the figure says why instead of plotting
+        assert table["data"] == [] and table["headers"][0] == "resolution"
+        assert not figure.data and problem in figure.layout.annotations[0].text
+    else:  # the table and figure are drawn for the f and c typed (f=7: no common resolution is divisible by 7)
+        assert [row[0] for row in table["data"]] == [r["resolution"] for r in resolution_table(factor, 4, 3)]
+        assert figure.layout.annotations[0].text == f"Latent elements at f={factor}"
+
+
+def test_the_preset_turns_custom_when_its_numbers_are_edited(tiny_service):
+    from explorer.ui.compression_tab import CUSTOM, preset_after_edit, preset_choices
+
+    presets = preset_choices(tiny_service)
+    ours = next(name for name in presets if "(this project)" in name)
+    channels, factor, latent = presets[ours][1]
+    assert preset_after_edit(ours, presets, channels, factor, latent) == ours
+    assert preset_after_edit(ours, presets, channels, 8 if factor != 8 else 4, latent) == CUSTOM
+    assert preset_after_edit("Chapter VAE (f8, c4)", presets, 3, 8, 4) == "Chapter VAE (f8, c4)"
+    assert preset_after_edit("Chapter VAE (f8, c4)", presets, 3, 8, 3) == CUSTOM
+    assert preset_after_edit(CUSTOM, presets, 3, 8, 4) == CUSTOM  # a preset is named only when picked
+
+
+def test_the_tab_turns_the_preset_custom_on_typing(tiny_service):
+    """Built, the boxes' input events (typing, not a preset filling them) feed the preset dropdown."""
+    import gradio as gr
+
+    from explorer.ui.compression_tab import CUSTOM, build_compression_tab
+
+    with gr.Blocks() as demo:
+        build_compression_tab(tiny_service)
+    dropdown = next(b for b in demo.blocks.values() if isinstance(b, gr.Dropdown))
+    listener = next(f for f in demo.fns.values() if dropdown in f.outputs)
+    assert {event for _, event in listener.targets} == {"input"} and len(listener.targets) == 3
+    assert listener.fn("Chapter VAE (f8, c4)", 3, 8, 3) == CUSTOM
+
+
+@pytest.mark.parametrize("low, high, ticks", [(0.75, 768, [0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]),
+                                              (1, 64, [1, 2, 5, 10, 20, 50, 100]), (20, 70, [20, 50, 100])])
+def test_log_ticks_are_1_2_5_steps_covering_the_range(low, high, ticks):
+    from explorer.ui.compression_tab import log_ticks
+
+    assert log_ticks(low, high) == pytest.approx(ticks)
+
+
+def test_ratio_axis_uses_clean_ticks():
+    from explorer.ui.compression_tab import ratio_figure
+
+    fig = ratio_figure(8, 3, "en")
+    ratios = [y for trace in fig.data[3:] for y in trace.y]
+    y = fig.layout.yaxis2
+    assert y.type == "log" and y.tickmode == "array"
+    assert list(y.ticktext) == ["0.5", "1", "2", "5", "10", "20", "50", "100", "200", "500", "1000"]
+    assert y.tickvals[0] <= min(ratios) and y.tickvals[-1] >= max(ratios)
+    assert list(fig.layout.xaxis2.tickvals) == [1, 2, 3, 4, 8, 16, 32, 64]
+
+
+def test_presets_table_states_each_rows_input_and_counts_real_pixels(shipped_service):
+    """Published VAEs at 512x512x3 (ratio f^2 * 3 / c); this project's at their own input, and the chapter VAE's
+    28x28 digits padded to 32x32 count 784 pixels: 12.25x, as /models metrics and the README give it."""
+    from explorer.ui.compression_tab import preset_frame
+
+    frame = preset_frame(shipped_service, "en")
+    headers = frame["headers"]
+    rows = {row[0]: dict(zip(headers, row)) for row in frame["data"]}
+    ratio, shape = headers[5], headers[3]
+    assert ratio == "ratio" and shape.startswith("input C x H x W")
+    for p in PUBLISHED_VAES:
+        row = rows[p.name]
+        assert row[shape] == "3x512x512" and row[ratio] == pytest.approx(p.factor ** 2 * 3 / p.latent_channels, abs=0.01)
+    chapter = rows["chapter-vae-mnist (this project)"]
+    assert chapter[ratio] == 12.25 == shipped_service.metrics("chapter-vae-mnist")["compression_ratio"]
+    assert chapter[shape] == "1x28x28 (zero-padded to 32x32 for the network)" and chapter[headers[4]] == "4x4x4"
+    c4 = rows["sd-vae-mnist-c4 (this project)"]
+    assert (c4[shape], c4[ratio]) == ("1x28x28", 4.0)
+    for name in shipped_service.names("vae"):
+        measured = shipped_service.metrics(name).get("compression_ratio")
+        if measured is not None:
+            assert rows[f"{name} (this project)"][ratio] == pytest.approx(measured, abs=0.005), name
+    zh = preset_frame(shipped_service, "zh")
+    assert "1x28x28（为网络补零到 32x32）" in [cell for row in zh["data"] for cell in row]
+
+
+def test_format_ratio():
+    from explorer.compression import format_ratio
+
+    assert [format_ratio(r) for r in (48.0, 12.25, 784 / 147, 4.0, 12.0)] == ["48", "12.25", "5.33", "4", "12"]

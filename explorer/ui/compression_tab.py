@@ -2,8 +2,10 @@
 with the published VAEs of the field and this project's own models as presets.
 
 Everything worded in Python (the result, both tables, the figure, error messages) follows the page's language
-and is redrawn when it changes; explorer.compression gives English refusals with codes, worded here. The
-/compression API keeps English."""
+and is redrawn when it changes; explorer.compression gives English refusals with codes, worded here. The tab
+updates as the student types: a number it cannot use is shown, marked, in the result area, and the table and
+figure (which depend on C, f and c only) are emptied while those are unusable. The /compression API keeps
+English and raises."""
 from __future__ import annotations
 
 import math
@@ -14,7 +16,8 @@ from plotly.subplots import make_subplots
 
 from gradio.i18n import I18nData
 
-from ..compression import PUBLISHED_VAES, QUANTITIES, REFUSALS, CompressionError, compression, resolution_table
+from ..compression import (PUBLISHED_VAES, QUANTITIES, REFUSALS, CompressionError, check_vae, compression,
+                           counted_input_shape, resolution_table, vae_ratio)
 from .i18n import LANGUAGES, normalise_lang, register, text, tr, tr_format, tr_pair
 
 STRINGS = {
@@ -63,7 +66,11 @@ STRINGS = {
     "comp.col_latent_dims": ("latent dims", "潜变量数"),
     "comp.col_ratio": ("ratio", "压缩率"),
     "comp.col_kib": ("latent KiB (fp16)", "潜变量 KiB (fp16)"),
-    "comp.col_ratio512": ("ratio @512²x3", "压缩率 @512²x3"),
+    "comp.col_input": ("input C x H x W (published VAEs: 512²x3)", "输入 C x H x W（已发表的 VAE：512²x3）"),
+    "comp.col_latent": ("latent c x H/f x W/f", "潜变量 c x H/f x W/f"),
+    "comp.padded": ("{shape} (zero-padded to {side}x{side} for the network)", "{shape}（为网络补零到 {side}x{side}）"),
+    "comp.refused": ("⚠️ **Cannot compute these numbers:** {problem}.", "⚠️ **无法按这些数字计算：** {problem}。"),
+    "comp.fig_none": ("No figure for these numbers: {problem}", "这些数字无法作图：{problem}"),
     "comp.col_source": ("source", "来源"),
     # the figure
     "comp.fig_left": ("Latent elements at f={factor}", "f={factor} 时的潜变量元素数"),
@@ -74,6 +81,7 @@ STRINGS = {
 }
 # Chinese for explorer.compression's refusals (REFUSALS) and the quantities they name (QUANTITIES).
 REFUSALS_ZH = {
+    "empty": "“{quantity}”输入框是空的，请填写一个整数",
     "not_whole": "{quantity} 必须是整数，收到的是 {value}",
     "out_of_range": "{quantity} 必须在 {low} 到 {high} 之间，收到的是 {number}",
     "not_divisible": "{quantity} {side} 不能被 f={factor} 整除；试试 {lower} 或 {upper}",
@@ -81,7 +89,10 @@ REFUSALS_ZH = {
 }
 QUANTITIES_ZH = {"height": "高度", "width": "宽度", "image_channels": "图像通道数", "factor": "下采样因子 f",
                  "latent_channels": "潜通道数 c"}
-STRINGS.update({f"comp.err.{code}": (english, REFUSALS_ZH.get(code, "")) for code, english in REFUSALS.items()})
+# The page words a few refusals for a box rather than an API argument.
+REFUSALS_UI_EN = {"empty": "the {quantity} box is empty; type a whole number"}
+STRINGS.update({f"comp.err.{code}": (REFUSALS_UI_EN.get(code, english), REFUSALS_ZH.get(code, ""))
+                for code, english in REFUSALS.items()})
 STRINGS.update({f"comp.q.{key}": (english, QUANTITIES_ZH.get(key, "")) for key, english in QUANTITIES.items()})
 register(STRINGS)
 
@@ -136,7 +147,30 @@ def table_frame(factor: int, latent_channels: int, image_channels: int, lang: st
     """resolution_table as a Dataframe value with headers in `lang` (fp16 size rounded to 0.1 KiB)."""
     rows = [[r["resolution"], r["latent_shape"], r["pixel_dims"], r["latent_dims"], r["ratio"],
              round(r["latent_kib_fp16"], 1)] for r in resolution_table(factor, latent_channels, image_channels)]
-    return {"headers": [text(key, lang) for key in RESOLUTION_COLUMNS], "data": rows}
+    return empty_table_frame(lang) | {"data": rows}
+
+
+def empty_table_frame(lang: str | None = "en") -> dict:
+    """The resolution table's headers in `lang`, with no rows."""
+    return {"headers": [text(key, lang) for key in RESOLUTION_COLUMNS], "data": []}
+
+
+def log_ticks(low: float, high: float) -> list[float]:
+    """Clean tick values for a log axis spanning [low, high]: 1, 2, 5 times powers of ten (0.5, 1, 2, 5, 10,
+    20, 50, ...), from the last one at or below `low` to the first one at or above `high`."""
+    ticks, decade = [], 10.0 ** math.floor(math.log10(low))
+    while not ticks or ticks[-1] < high:
+        ticks += [round(m * decade, 12) for m in (1, 2, 5)]
+        decade *= 10
+    first = max(i for i, t in enumerate(ticks) if t <= low)
+    last = min(i for i, t in enumerate(ticks) if t >= high)
+    return ticks[first:last + 1]
+
+
+def _log_axis(values: list[float]) -> dict:
+    """Axis settings for a log axis over `values` with clean, plainly written ticks (no minor labels)."""
+    ticks = log_ticks(min(values), max(values))
+    return {"type": "log", "tickmode": "array", "tickvals": ticks, "ticktext": [f"{t:g}" for t in ticks]}
 
 
 def ratio_figure(factor: int, image_channels: int = 3, lang: str | None = "en") -> go.Figure:
@@ -147,42 +181,60 @@ def ratio_figure(factor: int, image_channels: int = 3, lang: str | None = "en") 
         rows = resolution_table(factor, c, image_channels)
         fig.add_trace(go.Scatter(x=[row["side"] for row in rows], y=[row["latent_dims"] for row in rows],
                                  mode="lines+markers", name=f"c={c}"), row=1, col=1)
-    channels = [1, 2, 3, 4, 8, 16, 32, 64]
+    channels, ratios = [1, 2, 3, 4, 8, 16, 32, 64], []
     for f in (4, 8, 16):
-        fig.add_trace(go.Scatter(x=channels, y=[f * f * image_channels / c for c in channels], mode="lines+markers",
+        ratios += [f * f * image_channels / c for c in channels]
+        fig.add_trace(go.Scatter(x=channels, y=ratios[-len(channels):], mode="lines+markers",
                                  name=f"f={f}", line={"dash": "dot"}), row=1, col=2)
     fig.update_xaxes(title_text=text("comp.x_resolution", lang), row=1, col=1)
     fig.update_yaxes(title_text=text("comp.y_elements", lang), row=1, col=1)
-    fig.update_xaxes(title_text=text("comp.q.latent_channels", lang), type="log", row=1, col=2)
-    fig.update_yaxes(title_text=text("comp.y_ratio", lang), type="log", row=1, col=2)
+    fig.update_xaxes(title_text=text("comp.q.latent_channels", lang), type="log", tickmode="array",
+                     tickvals=channels, ticktext=[str(c) for c in channels], row=1, col=2)
+    fig.update_yaxes(title_text=text("comp.y_ratio", lang), **_log_axis(ratios), row=1, col=2)
     fig.update_layout(height=410, margin={"l": 40, "r": 20, "t": 40, "b": 80},
                       legend={"orientation": "h", "y": -0.22, "yanchor": "top"})  # below the axis titles
     return fig
 
 
+def shape_text(shape: list[int]) -> str:
+    """[4, 64, 64] -> "4x64x64"."""
+    return "x".join(map(str, shape))
+
+
+def input_text(shape: list[int], pad_to: int | None, lang: str | None) -> str:
+    """A VAE's counted input ("1x28x28"), saying so when the network gets it zero-padded to `pad_to`."""
+    return text("comp.padded", lang, shape=shape_text(shape), side=pad_to) if pad_to else shape_text(shape)
+
+
 def _published_rows(lang: str | None) -> list[list]:
-    """One row per published VAE: name, f, c, ratio at 512x512x3, PSNR, SSIM, rFID, source (words in `lang`)."""
-    return [[preset_word(p.name, lang), p.factor, p.latent_channels,
-             round(compression(512, 512, 3, p.factor, p.latent_channels).ratio, 1), p.psnr, p.ssim, p.rfid,
-             preset_word(p.source, lang)] for p in PUBLISHED_VAES]
+    """One row per published VAE, at 512x512x3: name, f, c, input, latent, ratio, PSNR, SSIM, rFID, source
+    (words in `lang`)."""
+    rows = []
+    for p in PUBLISHED_VAES:
+        r = compression(512, 512, 3, p.factor, p.latent_channels)
+        rows.append([preset_word(p.name, lang), p.factor, p.latent_channels, shape_text(r.pixel_shape),
+                     shape_text(r.latent_shape), round(r.ratio, 2), p.psnr, p.ssim, p.rfid,
+                     preset_word(p.source, lang)])
+    return rows
 
 
 def _project_row(service, name: str, lang: str | None) -> list:
-    """This project's VAE `name` with its figures measured here, in the columns of _published_rows."""
+    """This project's VAE `name` at its own input (digits 28x28x1, photos 512x512x3) with its figures measured
+    here, in the columns of _published_rows."""
     shapes, metrics = service.vae_shapes(name), service.metrics(name)
-    ratio = math.prod(shapes["input_shape"]) / math.prod(shapes["latent_shape"])
-    psnr, ssim = metrics.get("psnr"), metrics.get("ssim")
-    return [text("comp.ours", lang, name=name), shapes.get("factor", "-"), shapes["latent_shape"][0], round(ratio, 1),
-            None if psnr is None else round(psnr, 2), None if ssim is None else round(ssim, 3), None,
-            text("comp.measured", lang, split=metrics.get("split", ""))]
+    psnr, ssim, ratio = metrics.get("psnr"), metrics.get("ssim"), vae_ratio(shapes)
+    return [text("comp.ours", lang, name=name), shapes.get("factor", "-"), shapes["latent_shape"][0],
+            input_text(counted_input_shape(shapes), shapes.get("pad_to"), lang), shape_text(shapes["latent_shape"]),
+            None if ratio is None else round(ratio, 2), None if psnr is None else round(psnr, 2),
+            None if ssim is None else round(ssim, 3), None, text("comp.measured", lang, split=metrics.get("split", ""))]
 
 
 def preset_frame(service, lang: str | None = "en") -> dict:
     """Published VAEs, then this project's VAEs with their measured held-out figures, as a Dataframe value
-    in `lang`."""
+    in `lang`. Each row states the input its ratio counts."""
     rows = _published_rows(lang) + [_project_row(service, name, lang) for name in service.names("vae")]
-    headers = ["VAE", "f", "c", text("comp.col_ratio512", lang), "PSNR (dB)", "SSIM", "rFID",
-               text("comp.col_source", lang)]
+    headers = ["VAE", "f", "c", text("comp.col_input", lang), text("comp.col_latent", lang),
+               text("comp.col_ratio", lang), "PSNR (dB)", "SSIM", "rFID", text("comp.col_source", lang)]
     return {"headers": headers, "data": rows}
 
 
@@ -209,21 +261,46 @@ def compression_api(height: int, width: int, image_channels: int = 3, factor: in
         raise gr.Error(str(exc)) from exc
 
 
+def refused_figure(problem: str) -> go.Figure:
+    """An empty figure that says why there is nothing to draw."""
+    fig = go.Figure()
+    fig.add_annotation(text=problem, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False,
+                       font={"size": 15})
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    fig.update_layout(height=410, margin={"l": 40, "r": 20, "t": 40, "b": 80})
+    return fig
+
+
 def on_change(h, w, c_img, f, c, lang: str | None):
-    """The result, the resolution table and the figure for the typed numbers, in `lang`; gr.Error (in `lang`)
-    for impossible numbers."""
+    """The result, the resolution table and the figure for the typed numbers, in `lang`. Never raises: a
+    number that cannot be used is shown, marked, in the result area instead of a result; the table and figure
+    depend on (C, f, c) only, and are emptied (the figure says why) while one of those cannot be used."""
     try:
         result = format_result(h, w, c_img, f, c, lang)
     except ValueError as exc:
-        raise gr.Error(refusal(exc, lang)) from exc
-    f, c, c_img = int(f), int(c), int(c_img)
+        result = text("comp.refused", lang, problem=refusal(exc, lang))
+    try:
+        c_img, f, c = check_vae(c_img, f, c)
+    except ValueError as exc:
+        return (result, empty_table_frame(lang),
+                refused_figure(text("comp.fig_none", lang, problem=refusal(exc, lang))))
     return result, table_frame(f, c, c_img, lang), ratio_figure(f, c_img, lang)
+
+
+def preset_after_edit(preset: str | None, presets: dict, image_channels, factor, latent_channels) -> str:
+    """The preset dropdown's value once the student has typed (C, f, c): the chosen preset while the boxes still
+    hold its numbers, else CUSTOM (a preset is named again only when picked again)."""
+    if preset in presets and presets[preset][1] == (image_channels, factor, latent_channels):
+        return preset
+    return CUSTOM
 
 
 def build_compression_tab(service, ui=None) -> None:
     """The tab; `ui` (explorer.ui.app.AppContext) gives the page's language, in which the result, the tables
     and the figure are worded and redrawn when it changes."""
     presets = preset_choices(service)
+    # no precision/minimum on the boxes: Gradio would round or refuse (in English) before the tab's own checks
     gr.Markdown(tr("comp.intro"), latex_delimiters=[{"left": "$$", "right": "$$", "display": True},
                                                      {"left": "$", "right": "$", "display": False}])
     with gr.Row():
@@ -231,12 +308,12 @@ def build_compression_tab(service, ui=None) -> None:
             choices = [(tr("comp.custom"), CUSTOM)] + [(label, name) for name, (label, _) in presets.items()]
             preset = gr.Dropdown(choices, value=DEFAULT_PRESET, label=tr("comp.preset"))
             with gr.Row():
-                height = gr.Number(512, label=tr("comp.height"), precision=0, minimum=1)
-                width = gr.Number(512, label=tr("comp.width"), precision=0, minimum=1)
+                height = gr.Number(512, label=tr("comp.height"))
+                width = gr.Number(512, label=tr("comp.width"))
             with gr.Row():
-                image_channels = gr.Number(3, label=tr("comp.image_channels"), precision=0, minimum=1)
-                factor = gr.Number(8, label=tr("comp.factor"), precision=0, minimum=1)
-                latent_channels = gr.Number(4, label=tr("comp.latent_channels"), precision=0, minimum=1)
+                image_channels = gr.Number(3, label=tr("comp.image_channels"))
+                factor = gr.Number(8, label=tr("comp.factor"))
+                latent_channels = gr.Number(4, label=tr("comp.latent_channels"))
         with gr.Column(scale=1):
             result = gr.Markdown(format_result(512, 512, 3, 8, 4), label=tr("comp.result"))
     table = gr.Dataframe(value=table_frame(8, 4, 3), label=tr("comp.table"), interactive=False)
@@ -253,6 +330,10 @@ def build_compression_tab(service, ui=None) -> None:
         return presets[name][1]
 
     preset.change(on_preset, preset, [image_channels, factor, latent_channels], api_visibility="private")
+    gr.on([image_channels.input, factor.input, latent_channels.input],
+          lambda name, *numbers: preset_after_edit(name, presets, *numbers),
+          [preset, image_channels, factor, latent_channels], preset, api_visibility="private",
+          show_progress="hidden", trigger_mode="always_last")
     gr.on([height.change, width.change, image_channels.change, factor.change, latent_channels.change,
            language.change], on_change, [height, width, image_channels, factor, latent_channels, language],
           [result, table, plot], api_visibility="private", show_progress="hidden")
