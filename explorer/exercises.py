@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .compression import PUBLISHED_VAES, CompressionResult, compression
+from .compression import PUBLISHED_VAES, CompressionResult, compression, counted_input_shape, vae_ratio
 from .metrics import psnr_from_mse
 from .recipes import RECIPES
 
@@ -133,8 +133,8 @@ def parse_shape(answer: str | None) -> tuple[int, ...] | None:
 
 
 def parse_number(answer: str | float | int | None) -> float | None:
-    """"16384", "16,384", "16 384", "48", "48x", "48×", "48:1", "48.0" -> float. None when empty;
-    ValueError when the text is not a number."""
+    """"16384", "16,384", "16 384", "48", "48x", "48 ×", "48:1", "48.0", "48 倍", "29.62 dB" -> float (a trailing
+    unit and spaces are allowed). None when empty; ValueError when the text is not a number."""
     if answer is None:
         return None
     if isinstance(answer, (int, float)) and not isinstance(answer, bool):
@@ -145,7 +145,7 @@ def parse_number(answer: str | float | int | None) -> float | None:
     if not text:
         return None
     text = re.sub(r"(?<=\d)[,\s_](?=\d{3}\b)", "", text)
-    text = re.sub(r"\s*(x|×|:\s*1|times|倍)\s*$", "", text)
+    text = re.sub(r"\s*(x|×|:\s*1|times|倍|db)$", "", text)
     try:
         value = float(text)
     except ValueError:
@@ -200,13 +200,10 @@ def check_latent_answer(question: LatentQuestion, shape: str | None, dims: str |
 
 
 # ---- exercise 3: held-out reconstruction error per model -----------------------------------------------------
-def _latent_dims(shape: list[int]) -> int:
-    return int(np.prod(shape)) if shape else 0
-
-
 def heldout_table(service: Catalogue) -> list[dict[str, Any]]:
-    """One row per VAE with measured held-out metrics: name, dataset, split, n_images, latent_shape, ratio,
-    mse, psnr, ssim. VAEs without a measured MSE (untrained test models, VAEs still being measured) are left
+    """One row per VAE with measured held-out metrics: name, dataset, split, n_images, input_shape ([C, H, W]
+    counted: a padded digit counts its 28x28 pixels, see counted_input_shape), pad_to (the side the network gets,
+    or None), latent_shape, ratio (of the counted input), mse, psnr, ssim. VAEs without a measured MSE (untrained test models, VAEs still being measured) are left
     out. Sorted by dataset, then MSE."""
     rows = []
     for name in service.names("vae"):
@@ -215,11 +212,11 @@ def heldout_table(service: Catalogue) -> list[dict[str, Any]]:
         if not isinstance(mse, (int, float)) or not math.isfinite(mse) or mse < 0 or metrics.get("untrained"):
             continue
         shapes = service.vae_shapes(name)
-        pixels, latents = _latent_dims(shapes["input_shape"]), _latent_dims(shapes["latent_shape"])
         rows.append({"name": name, "dataset": service.config(name).get("dataset", "?"),
                      "split": metrics.get("split", "?"), "n_images": metrics.get("n_images"),
+                     "input_shape": counted_input_shape(shapes), "pad_to": shapes.get("pad_to"),
                      "latent_shape": "x".join(map(str, shapes["latent_shape"])),
-                     "ratio": pixels / latents if latents else None, "mse": float(mse),
+                     "ratio": vae_ratio(shapes), "mse": float(mse),
                      "psnr": metrics.get("psnr"), "ssim": metrics.get("ssim")})
     rows.sort(key=lambda row: (row["dataset"], row["mse"]))
     return rows
@@ -310,9 +307,7 @@ def channel_sweep(service: Catalogue, prefix: str = CHANNEL_SWEEP_PREFIX) -> lis
         if not isinstance(psnr, (int, float)) or not math.isfinite(psnr) or metrics.get("untrained"):
             continue
         shapes = service.vae_shapes(name)
-        points.append(SweepPoint(shapes["latent_shape"][0],
-                                 _latent_dims(shapes["input_shape"]) / _latent_dims(shapes["latent_shape"]),
-                                 float(psnr), name))
+        points.append(SweepPoint(shapes["latent_shape"][0], vae_ratio(shapes), float(psnr), name))
     return sorted(points, key=lambda p: p.channels)
 
 
@@ -364,7 +359,6 @@ def headline_numbers(service: Catalogue, model: str = EXERCISE1_MODEL) -> dict[s
         psnr = metrics.get("psnr")
         if isinstance(psnr, (int, float)) and math.isfinite(psnr) and not metrics.get("untrained"):
             numbers.update(model=model, psnr=float(psnr), n_images=metrics.get("n_images"),
-                           input_shape="x".join(map(str, shapes["input_shape"])),
-                           latent_shape="x".join(map(str, shapes["latent_shape"])),
-                           ratio=_latent_dims(shapes["input_shape"]) / _latent_dims(shapes["latent_shape"]))
+                           input_shape="x".join(map(str, counted_input_shape(shapes))),
+                           latent_shape="x".join(map(str, shapes["latent_shape"])), ratio=vae_ratio(shapes))
     return numbers

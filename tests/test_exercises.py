@@ -4,6 +4,7 @@ languages, on tiny random-init models (nothing to measure) and on the shipped ch
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -303,3 +304,166 @@ def test_the_tab_builds_alone_and_inside_the_app(tab, tiny_service):
     # the "open the latent map" button targets the app's Tabs: its event outputs that component
     fns = demo.fns.values() if isinstance(demo.fns, dict) else demo.fns
     assert any(tabs[0]._id in [o._id for o in fn.outputs] for fn in fns)
+
+
+# ---- wording and units ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("text, value", [("29.62 dB", 29.62), ("29.62dB", 29.62), (" 29.62  DB ", 29.62),
+                                         ("48 x", 48), ("12.25 ×", 12.25), ("48倍", 48)])
+def test_parse_number_accepts_a_trailing_unit(text, value):
+    assert ex.parse_number(text) == pytest.approx(value)
+
+
+def test_best_model_psnr_with_its_unit_is_read(tab):
+    rows = ex.heldout_table(FakeCatalogue({"a": digit_vae(4, 25.0), "b": digit_vae(2, 30.0)}))
+    assert ex.check_best_model(rows, "b", "30.00 dB").psnr == "correct"
+    assert "⚠️" not in tab.check_best(rows, "b", "30.00 dB", "en")
+
+
+@pytest.mark.parametrize("lang, message", [("en", "write it as c x h x w, e.g. 4x8x8"), ("zh", "请写成 c x h x w")])
+def test_an_unreadable_shape_says_how_to_write_a_shape(tab, lang, message):
+    answers = ["sixty-four", "twelve", ""] + [""] * (3 * len(ex.QUESTIONS) - 3)
+    first = tab.check_latents(answers, lang).split("  \n")[0]
+    shape, dims = first.split(" · ")[:2]
+    assert message in shape and message not in dims
+    assert tab.text("ex.unreadable", lang) in dims
+
+
+def test_answer_boxes_show_the_format_not_an_answer():
+    """The placeholders name the format; none of them is (or contains) a question's answer."""
+    import gradio as gr
+
+    from explorer.ui import exercises_tab as tab
+
+    with gr.Blocks() as demo:
+        tab.build_exercise2(gr.State("en"))
+    boxes = [b for b in demo.blocks.values() if isinstance(b, gr.Textbox)]
+    assert len(boxes) == 3 * len(ex.QUESTIONS)
+    hints = {tab.text(b.placeholder.key, lang) for b in boxes for lang in ("en", "zh")}
+    assert hints == {"c x h x w", "a whole number", "整数", "a number", "数字"}
+    for q in ex.QUESTIONS:
+        r = q.solve()
+        c, h, w = r.latent_shape
+        answers = {f"{h}x{w}x{c}", str(r.latent_dims), f"{r.ratio:g}"}
+        assert not [a for a in answers for hint in hints if a in hint.replace(" ", "")]
+
+
+def test_ratios_are_rounded_for_reading(tab):
+    service = FakeCatalogue({"sd-vae-mnist-c3": digit_vae(3, 27.5), "sd-vae-mnist-c4": digit_vae(4, 29.0)})
+    for lang, shown in (("en", "(5.33x → 4x)"), ("zh", "5.33 倍 → 4 倍")):
+        message, plot = tab.reveal_rate_distortion(service, "four_better", lang)
+        assert shown in message and "5.3333" not in message
+        assert plotted(plot)["data"][0]["text"] == ["sd-vae-mnist-c3: 5.33x", "sd-vae-mnist-c4: 4x"]
+    figure = tab.sweep_figure(ex.channel_sweep(service), [], "en")
+    assert list(figure.data[0].text) == ["sd-vae-mnist-c3: 5.33x", "sd-vae-mnist-c4: 4x"]
+
+
+# ---- the padded chapter VAE counts its 28x28 digits, as /models and the README do --------------------------------
+def test_a_padded_input_counts_the_digit_not_the_padding():
+    padded = {"metrics": digit_vae(4, 23.0)["metrics"],
+              "shapes": {"input_shape": [1, 32, 32], "pad_to": 32, "latent_shape": [4, 4, 4], "factor": 8}}
+    rows = ex.heldout_table(FakeCatalogue({"chapter": padded}))
+    assert rows[0]["ratio"] == pytest.approx(12.25) and rows[0]["input_shape"] == [1, 28, 28]
+    assert rows[0]["pad_to"] == 32
+
+
+def test_shipped_ratios_agree_with_metrics_json(tab, shipped_service):
+    rows = ex.heldout_table(shipped_service)
+    for row in rows:
+        assert row["ratio"] == pytest.approx(shipped_service.metrics(row["name"])["compression_ratio"]), row["name"]
+    frame = tab.heldout_frame(rows, "en")
+    chapter = next(dict(zip(frame["headers"], r)) for r in frame["data"] if r[0] == "chapter-vae-mnist")
+    assert chapter["ratio (input values / latent values)"] == 12.25
+    assert chapter["input C x H x W"] == "1x28x28 (zero-padded to 32x32 for the network)"
+    assert "1x28x28（为网络补零到 32x32）" in [r[4] for r in tab.heldout_frame(rows, "zh")["data"]]
+
+
+# ---- every result follows the page's language ------------------------------------------------------------------
+CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def build_with_language(service, *builders):
+    """The tabs built into one Blocks with the app's language radio and Tabs, as explorer.ui.app passes them."""
+    import gradio as gr
+
+    from explorer.ui.app import AppContext
+
+    with gr.Blocks() as demo:
+        language = gr.Radio(["en", "zh"], value="en")
+        with gr.Tabs() as tabs:
+            for key, builder in builders:
+                with gr.Tab(key, id=key):
+                    builder(service, AppContext(language=language, tabs=tabs))
+    return demo, language
+
+
+def plotted(plot) -> dict:
+    """The plotly figure (as JSON) a gr.Plot returned by a handler holds."""
+    import json
+
+    return json.loads(plot.value["plot"])
+
+
+def sample_value(block):
+    """A value a student could give `block`: its first choice, or text that is not an answer."""
+    choices = getattr(block, "choices", None)
+    return choices[0][1] if choices else "oops"
+
+
+def shown_text(values) -> str:
+    """The words in handler outputs: Markdown strings and a figure's subplot titles."""
+    words = [v for v in values if isinstance(v, str)]
+    figures = [plotted(v) for v in values if isinstance(getattr(v, "value", None), dict)]
+    words += [a["text"] for f in figures for a in f["layout"].get("annotations", [])]
+    return " ".join(words)
+
+
+def test_every_result_is_reworded_when_the_language_changes(tab, shipped_service):
+    import gradio as gr
+
+    demo, language = build_with_language(shipped_service, ("exercises", tab.build_exercises_tab))
+    fns = list(demo.fns.values())
+    rewords = [f for f in fns if (language._id, "change") in f.targets and f.inputs
+               and isinstance(f.inputs[0], gr.State)]
+    assert len(rewords) == 5  # one per exercise's result area
+    for reword in rewords:
+        memory = reword.inputs[0]
+        assert reword.fn(None, "zh") is not None  # nothing shown yet: an update that changes nothing
+        triggers = [f for f in fns if memory in f.outputs]
+        assert triggers, "a result area nothing writes to"
+        for trigger in triggers:
+            values = [sample_value(b) for b in trigger.inputs[:-1]]
+            shown = trigger.fn(*values, "en")
+            english, kept = shown[:-1], shown[-1]
+            assert not CJK.search(shown_text(english)), shown_text(english)
+            chinese = reword.fn(kept, "zh")
+            chinese = chinese if isinstance(chinese, tuple) else (chinese,)
+            assert CJK.search(shown_text(chinese)) and shown_text(chinese) != shown_text(english)
+            again = reword.fn(kept, "en")
+            assert shown_text(again if isinstance(again, tuple) else (again,)) == shown_text(english)
+
+
+def test_the_rate_distortion_plot_is_reworded(tab, shipped_service):
+    message, plot = tab.reveal_rate_distortion(shipped_service, "four_better", "zh")
+    figure = plotted(plot)
+    titles = [a["text"] for a in figure["layout"]["annotations"]]
+    assert titles == [tab.text("ex5.ours", "zh"), tab.text("ex5.sd3", "zh")]
+    axes = [figure["layout"][axis]["title"]["text"] for axis in ("xaxis", "xaxis2")]
+    assert axes == [tab.text("ex5.channels", "zh")] * 2 and "latent channels" not in str(figure)
+    assert "(5.33 倍 → 4 倍)" in message.replace("（", "(").replace("）", ")")
+
+
+def test_open_the_latent_map_on_the_2d_vae(tab, tiny_service, monkeypatch):
+    """Built after the real Latent map tab, the link switches to that tab and sets its model to the 2-D VAE."""
+    import gradio as gr
+
+    from explorer.ui.latent_map_tab import build_latent_map_tab
+
+    monkeypatch.setattr(ex, "PLANAR_MODEL", "tiny-2d")  # the tiny checkpoints' 2-D VAE
+    demo, _ = build_with_language(tiny_service, ("latent_map", build_latent_map_tab),
+                                  ("exercises", tab.build_exercises_tab))
+    tabs = next(b for b in demo.blocks.values() if isinstance(b, gr.Tabs))
+    link = next(f for f in demo.fns.values() if tabs in f.outputs)
+    dropdown = next(o for o in link.outputs if isinstance(o, gr.Dropdown))
+    assert dropdown.label.key == tab.LATENT_MAP_MODEL_LABEL
+    selected, model = link.fn()
+    assert selected.selected == "latent_map" and model["value"] == "tiny-2d"

@@ -2,7 +2,8 @@
 here; every answer is computed in explorer/exercises.py from `compression()` and the shipped checkpoints.
 
 Checks answer in the language of the page's switch (its value arrives as the `lang` input); a bad answer
-(empty, not a number) gets a message, never an exception.
+(empty, not a number) gets a message, never an exception. Every result area remembers what it last showed (the
+answers it checked, in a gr.State) and is worded again when the page's language changes (`Reworded`).
 """
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from .. import exercises as ex
-from ..compression import compression
+from ..compression import compression, format_ratio
 from ..data import load_mnist
+from .compression_tab import input_text
 from .i18n import register, text, tr, tr_format
 from .learn import LATEX
 
@@ -33,6 +35,8 @@ STRINGS = {
     "ex.wrong": ("❌ not quite", "❌ 不太对"),
     "ex.empty": ("⬜ no answer yet", "⬜ 还没有作答"),
     "ex.unreadable": ("⚠️ could not read this as a number", "⚠️ 无法识别为数字"),
+    "ex.unreadable_shape": ("⚠️ could not read this as a shape: write it as c x h x w, e.g. 4x8x8",
+                            "⚠️ 无法识别为形状：请写成 c x h x w，例如 4x8x8"),
     "ex.pick_first": ("Pick an answer first.", "请先选择一个答案。"),
     # exercise 1
     "ex1.title": ("Exercise 1 · Implement and train a simple VAE on MNIST",
@@ -90,11 +94,12 @@ STRINGS = {
     "ex2.task": (
         "**Task.** For each image, compute the latent shape $\\frac{H}{f} \\times \\frac{W}{f} \\times c$, the "
         "number of latent values, and the compression ratio "
-        "$\\frac{H \\cdot W \\cdot C}{\\frac{H}{f} \\cdot \\frac{W}{f} \\cdot c}$. Type e.g. `64x64x4`, `16384` "
-        "and `48`, then press **Check**. The answers come from the same calculator as the *Compression* tab.",
+        "$\\frac{H \\cdot W \\cdot C}{\\frac{H}{f} \\cdot \\frac{W}{f} \\cdot c}$. Write a shape as `c x h x w` "
+        "or `h x w x c` (e.g. `4x8x8`), then press **Check**. The answers come from the same calculator as the "
+        "*Compression* tab.",
         "**任务。** 对每张图像，计算潜变量形状 $\\frac{H}{f} \\times \\frac{W}{f} \\times c$、潜变量值的个数，以及压缩率 "
-        "$\\frac{H \\cdot W \\cdot C}{\\frac{H}{f} \\cdot \\frac{W}{f} \\cdot c}$。输入例如 `64x64x4`、`16384` 和 "
-        "`48`，然后点 **检查**。答案来自与 *压缩率* 标签页相同的计算器。"),
+        "$\\frac{H \\cdot W \\cdot C}{\\frac{H}{f} \\cdot \\frac{W}{f} \\cdot c}$。形状写成 `c x h x w` 或 "
+        "`h x w x c`（例如 `4x8x8`），然后点 **检查**。答案来自与 *压缩率* 标签页相同的计算器。"),
     "ex2.question": ("**{i}.** {height} x {width} image, C = {image_channels}; VAE with f = {factor}, c = "
                      "{latent_channels}",
                      "**{i}.** {height} x {width} 的图像，C = {image_channels}；VAE 的 f = {factor}，c = "
@@ -102,6 +107,9 @@ STRINGS = {
     "ex2.shape": ("Latent shape", "潜变量形状"),
     "ex2.dims": ("Number of latent values", "潜变量值的个数"),
     "ex2.ratio": ("Compression ratio", "压缩率"),
+    "ex2.shape_hint": ("c x h x w", "c x h x w"),
+    "ex2.dims_hint": ("a whole number", "整数"),
+    "ex2.ratio_hint": ("a number", "数字"),
     "ex2.reveal": ("Show the answers", "显示答案"),
     "ex2.row": ("**{i}.** shape: {shape} · values: {dims} · ratio: {ratio}",
                 "**{i}.** 形状：{shape} · 个数：{dims} · 压缩率：{ratio}"),
@@ -110,8 +118,8 @@ STRINGS = {
                  "three sides; the ratio divides the pixel values H·W·C by it.",
                  "提示：潜变量的边长 = 图像边长除以 f；值的个数 = 三个维度相乘；压缩率 = 像素值个数 H·W·C 除以它。"),
     "ex2.answer": ("**{i}.** {h} x {w} x {c_img} = {pixels:,} → latent {shape} = {dims:,} values, ratio "
-                   "{ratio:g}",
-                   "**{i}.** {h} x {w} x {c_img} = {pixels:,} → 潜变量 {shape} = {dims:,} 个值，压缩率 {ratio:g}"),
+                   "{ratio}",
+                   "**{i}.** {h} x {w} x {c_img} = {pixels:,} → 潜变量 {shape} = {dims:,} 个值，压缩率 {ratio}"),
     # exercise 3
     "ex3.title": ("Exercise 3 · Compare the reconstruction error (MSE) with the original",
                   "练习 3 · 比较重建结果与原图的误差（MSE）"),
@@ -141,7 +149,8 @@ STRINGS = {
     "ex3.col_split": ("held-out set", "留出测试集"),
     "ex3.col_n": ("images", "图像数"),
     "ex3.col_latent": ("latent shape", "潜变量形状"),
-    "ex3.col_ratio": ("ratio", "压缩率"),
+    "ex3.col_input": ("input C x H x W", "输入 C x H x W"),
+    "ex3.col_ratio": ("ratio (input values / latent values)", "压缩率（输入值个数 / 潜变量值个数）"),
     # exercise 4
     "ex4.title": ("Exercise 4 · Reduce MNIST latents to 2-D and look at the distribution",
                   "练习 4 · 把 MNIST 潜变量降到二维，观察其分布"),
@@ -178,12 +187,12 @@ STRINGS = {
     "ex5.title": ("Exercise 5 · Why 4 latent channels, not 3?", "练习 5 · 为什么用 4 个潜通道，而不是 3 个？"),
     "ex5.task": (
         "**Task.** Stable Diffusion's VAE keeps $c = 4$ channels at $f = 8$. An RGB image has 3 channels, so "
-        "why not $c = 3$? At 512 x 512, $c = 3$ would keep {dims3:,} values ({ratio3:g}x compression) and "
-        "$c = 4$ keeps {dims4:,} ({ratio4:g}x). Predict what the extra channel buys, then reveal the measured "
+        "why not $c = 3$? At 512 x 512, $c = 3$ would keep {dims3:,} values ({ratio3}x compression) and "
+        "$c = 4$ keeps {dims4:,} ({ratio4}x). Predict what the extra channel buys, then reveal the measured "
         "answer.",
         "**任务。** Stable Diffusion 的 VAE 在 $f = 8$ 时保留 $c = 4$ 个通道。RGB 图像只有 3 个通道，为什么不用 $c = 3$？"
-        "在 512 x 512 下，$c = 3$ 会保留 {dims3:,} 个值（压缩 {ratio3:g} 倍），$c = 4$ 保留 {dims4:,} 个"
-        "（压缩 {ratio4:g} 倍）。预测多出的这个通道带来什么，再揭晓实测答案。"),
+        "在 512 x 512 下，$c = 3$ 会保留 {dims3:,} 个值（压缩 {ratio3} 倍），$c = 4$ 保留 {dims4:,} 个"
+        "（压缩 {ratio4} 倍）。预测多出的这个通道带来什么，再揭晓实测答案。"),
     "ex5.prediction": ("Your prediction", "你的预测"),
     "ex5.three_enough": ("3 channels are enough: the image only has 3", "3 个通道就够了：图像本来就只有 3 个"),
     "ex5.four_better": ("4 channels reconstruct measurably better", "4 个通道的重建明显更好"),
@@ -192,9 +201,9 @@ STRINGS = {
     "ex5.plot": ("Rate-distortion: PSNR against latent channels", "率失真：PSNR 随潜通道数的变化"),
     "ex5.measured": (
         "{verdict} Measured here on the held-out MNIST digits (f = 4): 3 → 4 channels changes PSNR by "
-        "**{gain:+.2f} dB**, at the price of a smaller compression ratio ({ratio3:g}x → {ratio4:g}x).",
+        "**{gain:+.2f} dB**, at the price of a smaller compression ratio ({ratio3}x → {ratio4}x).",
         "{verdict} 在本机的 MNIST 留出测试数字上实测（f = 4）：通道数从 3 增加到 4，PSNR 变化 **{gain:+.2f} dB**，"
-        "代价是压缩率变小（{ratio3:g} 倍 → {ratio4:g} 倍）。"),
+        "代价是压缩率变小（{ratio3} 倍 → {ratio4} 倍）。"),
     "ex5.unmeasured": (
         "The 3- and 4-channel MNIST VAEs are not both installed yet (found: {found}), so this machine cannot "
         "measure the 3 → 4 step; `python -m explorer.train sd-vae-mnist-c3 sd-vae-mnist-c4` trains them.",
@@ -225,6 +234,41 @@ register(STRINGS)
 
 TREND_CHOICES = ("rises", "falls", "flat")
 DISTRIBUTION_CHOICES = ("prior_clusters", "prior_mixed", "spread")
+LATENT_MAP_MODEL_LABEL = "lmap.model"  # i18n key of the Latent map tab's model dropdown label
+PRIVATE = {"api_visibility": "private", "show_progress": "hidden"}
+
+
+class Reworded:
+    """A result area that follows the page's language. `render(*args, lang)` returns the value of `outputs`
+    (a tuple when there are several); each trigger wired with `on` shows it and keeps `args` in a gr.State, and
+    a change of `language` renders the kept `args` again in the new language (nothing shown yet: nothing
+    changes)."""
+
+    def __init__(self, render, outputs: list, language):
+        self.render, self.outputs, self.language = render, outputs, language
+        self.last = gr.State(None)
+        language.change(self.reword, [self.last, language], outputs, **PRIVATE)
+
+    def show(self, args: tuple, lang: str) -> tuple:
+        """What `render` shows for `args`, followed by `args` for the State."""
+        shown = self.render(*args, lang)
+        return (*(shown if len(self.outputs) > 1 else (shown,)), list(args))
+
+    def reword(self, last: list | None, lang: str):
+        """The last result again in `lang`; no change when nothing was shown yet."""
+        if last is None:
+            return gr.update() if len(self.outputs) == 1 else tuple(gr.update() for _ in self.outputs)
+        return self.render(*last, lang)
+
+    def on(self, trigger, inputs: list, *fixed, progress: str = "hidden") -> None:
+        """When `trigger` fires, render(*fixed, *values of inputs, lang) into the outputs (`progress`: Gradio's
+        show_progress)."""
+        def run(*values):
+            *args, lang = values
+            return self.show((*fixed, *args), lang)
+
+        trigger(run, [*inputs, self.language], [*self.outputs, self.last], api_visibility="private",
+                show_progress=progress)
 
 
 # ---- exercise 1 ----------------------------------------------------------------------------------------------
@@ -244,6 +288,7 @@ def curves_figure(curves: ex.LearningCurves, lang: str) -> go.Figure:
 
 
 def check_trend(curves: ex.LearningCurves, kl_weight: float, choice: str | None, lang: str) -> str:
+    """Exercise 1's verdict on the predicted KL trend, with the recorded numbers."""
     if not curves.epochs:
         return text("ex1.no_history", lang)
     if choice not in TREND_CHOICES:
@@ -257,6 +302,7 @@ def check_trend(curves: ex.LearningCurves, kl_weight: float, choice: str | None,
 
 
 def build_exercise1(service, language) -> None:
+    """Recipe, retraining command, recorded learning curves and the KL-trend check."""
     recipe = ex.training_recipe(ex.EXERCISE1_MODEL)
     installed = ex.EXERCISE1_MODEL in service.names("vae")
     metrics = service.metrics(ex.EXERCISE1_MODEL) if installed else {}
@@ -277,15 +323,15 @@ def build_exercise1(service, language) -> None:
         choice = gr.Radio([(tr(f"ex1.{c}"), c) for c in TREND_CHOICES], value=None, show_label=False, scale=3)
         button = gr.Button(tr("ex.check"), variant="primary", scale=1)
     result = gr.Markdown()
-    button.click(lambda c, lang: check_trend(curves, recipe["kl_weight"], c, lang), [choice, language], result,
-                 api_visibility="private", show_progress="hidden")
-    language.change(lambda lang: curves_figure(curves, lang), language, plot, api_visibility="private",
-                    show_progress="hidden")
+    Reworded(lambda c, lang: check_trend(curves, recipe["kl_weight"], c, lang), [result], language).on(
+        button.click, [choice])
+    language.change(lambda lang: curves_figure(curves, lang), language, plot, **PRIVATE)
 
 
 # ---- exercise 2 ----------------------------------------------------------------------------------------------
-def _field_text(field: ex.FieldCheck, lang: str) -> str:
-    return text(f"ex.{field.status}", lang)
+def _field_text(field: ex.FieldCheck, lang: str, unreadable: str = "ex.unreadable") -> str:
+    """A field's status in `lang`; `unreadable` is the key that says how to write this field."""
+    return text(unreadable if field.status == "unreadable" else f"ex.{field.status}", lang)
 
 
 def check_latents(answers: list, lang: str) -> str:
@@ -295,7 +341,7 @@ def check_latents(answers: list, lang: str) -> str:
         shape, dims, ratio = answers[3 * i: 3 * i + 3]
         result = ex.check_latent_answer(question, shape, dims, ratio)
         right += result.all_correct
-        lines.append(text("ex2.row", lang, i=i + 1, shape=_field_text(result.shape, lang),
+        lines.append(text("ex2.row", lang, i=i + 1, shape=_field_text(result.shape, lang, "ex.unreadable_shape"),
                           dims=_field_text(result.dims, lang), ratio=_field_text(result.ratio, lang)))
     lines.append(text("ex2.score", lang, right=right, total=len(ex.QUESTIONS)))
     if right < len(ex.QUESTIONS):
@@ -304,47 +350,56 @@ def check_latents(answers: list, lang: str) -> str:
 
 
 def reveal_latents(lang: str) -> str:
+    """Markdown with every question's worked answer."""
     lines = []
     for i, q in enumerate(ex.QUESTIONS):
         r = q.solve()
         c, lh, lw = r.latent_shape
         lines.append(text("ex2.answer", lang, i=i + 1, h=q.height, w=q.width, c_img=q.image_channels,
-                          pixels=r.pixel_dims, shape=f"{lh} x {lw} x {c}", dims=r.latent_dims, ratio=r.ratio))
+                          pixels=r.pixel_dims, shape=f"{lh} x {lw} x {c}", dims=r.latent_dims,
+                          ratio=format_ratio(r.ratio)))
     return "  \n".join(lines)
 
 
+def latents_result(kind: str, *values) -> str:
+    """Exercise 2's result area: "check" the answers (the boxes' values, then `lang`) or "reveal" them."""
+    *answers, lang = values
+    return check_latents(answers, lang) if kind == "check" else reveal_latents(lang)
+
+
 def build_exercise2(language) -> None:
+    """Three answer boxes per question, a Check and a Show-the-answers button."""
     gr.Markdown(tr("ex2.task"), latex_delimiters=LATEX)
     boxes = []
     for i, q in enumerate(ex.QUESTIONS):
         with gr.Row(equal_height=True):
             gr.Markdown(tr_format("ex2.question", i=i + 1, height=q.height, width=q.width,
                                   image_channels=q.image_channels, factor=q.factor, latent_channels=q.latent_channels))
-            boxes += [gr.Textbox(label=tr("ex2.shape"), placeholder="64x64x4", max_lines=1),
-                      gr.Textbox(label=tr("ex2.dims"), placeholder="16384", max_lines=1),
-                      gr.Textbox(label=tr("ex2.ratio"), placeholder="48", max_lines=1)]
+            boxes += [gr.Textbox(label=tr(f"ex2.{field}"), placeholder=tr(f"ex2.{field}_hint"), max_lines=1)
+                      for field in ("shape", "dims", "ratio")]
     with gr.Row():
         check = gr.Button(tr("ex.check"), variant="primary")
         reveal = gr.Button(tr("ex2.reveal"), variant="secondary")
-    result = gr.Markdown()
-    check.click(lambda *values: check_latents(list(values[:-1]), values[-1]), [*boxes, language], result,
-                api_visibility="private", show_progress="hidden")
-    reveal.click(reveal_latents, language, result, api_visibility="private", show_progress="hidden")
+    result = Reworded(latents_result, [gr.Markdown()], language)
+    result.on(check.click, boxes, "check")
+    result.on(reveal.click, [], "reveal")
 
 
 # ---- exercise 3 ----------------------------------------------------------------------------------------------
 def heldout_frame(rows: list[dict], lang: str) -> dict:
     """The table as a gr.Dataframe value with headers in `lang`."""
     headers = [text(k, lang) for k in ("ex3.col_model", "ex3.col_dataset", "ex3.col_split", "ex3.col_n",
-                                       "ex3.col_latent", "ex3.col_ratio")] + ["MSE", "PSNR (dB)", "SSIM"]
-    data = [[r["name"], r["dataset"], r["split"], r["n_images"], r["latent_shape"],
-             None if r["ratio"] is None else round(r["ratio"], 1), round(r["mse"], 6),
+                                       "ex3.col_input", "ex3.col_latent", "ex3.col_ratio")] + ["MSE", "PSNR (dB)",
+                                                                                               "SSIM"]
+    data = [[r["name"], r["dataset"], r["split"], r["n_images"], input_text(r["input_shape"], r["pad_to"], lang),
+             r["latent_shape"], None if r["ratio"] is None else round(r["ratio"], 2), round(r["mse"], 6),
              None if r["psnr"] is None else round(r["psnr"], 2), None if r["ssim"] is None else round(r["ssim"], 3)]
             for r in rows]
     return {"headers": headers, "data": data}
 
 
 def check_best(rows: list[dict], chosen: str | None, psnr: str | None, lang: str) -> str:
+    """Exercise 3's verdict on the chosen model and PSNR, with the worked answer once both are right."""
     try:
         result = ex.check_best_model(rows, chosen, psnr)
     except ValueError:
@@ -357,6 +412,7 @@ def check_best(rows: list[dict], chosen: str | None, psnr: str | None, lang: str
 
 
 def build_exercise3(service, language) -> None:
+    """The held-out table, the best-model pick and its PSNR."""
     rows = ex.heldout_table(service)
     gr.Markdown(tr("ex3.task"), latex_delimiters=LATEX)
     if not rows:
@@ -368,22 +424,22 @@ def build_exercise3(service, language) -> None:
         chosen = gr.Dropdown(mnist, value=None, label=tr("ex3.model"))
         psnr = gr.Textbox(label=tr("ex3.psnr"), placeholder="dB", max_lines=1)
         button = gr.Button(tr("ex.check"), variant="primary")
-    result = gr.Markdown()
-    button.click(lambda c, p, lang: check_best(rows, c, p, lang), [chosen, psnr, language], result,
-                 api_visibility="private", show_progress="hidden")
-    language.change(lambda lang: heldout_frame(rows, lang), language, table, api_visibility="private",
-                    show_progress="hidden")
+    Reworded(lambda c, p, lang: check_best(rows, c, p, lang), [gr.Markdown()], language).on(
+        button.click, [chosen, psnr])
+    language.change(lambda lang: heldout_frame(rows, lang), language, table, **PRIVATE)
 
 
 # ---- exercise 4 ----------------------------------------------------------------------------------------------
 @functools.lru_cache(maxsize=2)
 def _planar_stats(service, model: str) -> dict:
+    """latent_distribution of `model`'s posterior means over the held-out digits (cached)."""
     digits = load_mnist("test")
     means = service.encode(model, digits.images[:, None].astype(np.float32))["mean"].reshape(len(digits), -1)
     return ex.latent_distribution(means, digits.labels)
 
 
 def measure_distribution(service, choice: str | None, lang: str) -> str:
+    """Exercise 4's verdict on the prediction, with the measured statistics of the 2-D VAE's codes."""
     if ex.PLANAR_MODEL not in service.names("vae"):
         return text("ex4.missing", lang, model=ex.PLANAR_MODEL)
     if choice not in DISTRIBUTION_CHOICES:
@@ -396,25 +452,46 @@ def measure_distribution(service, choice: str | None, lang: str) -> str:
                 nn=stats["nn_same_digit"], truth=text(f"ex4.{truth}", lang))
 
 
+def latent_map_model_dropdown() -> gr.Dropdown | None:
+    """The Latent map tab's model dropdown in the Blocks being built, when it offers the 2-D VAE; else None.
+    explorer.ui.app builds that tab before this one but does not expose its components (AppContext holds the
+    language and the Tabs only), so the dropdown is found by its label's i18n key."""
+    root = gr.context.Context.root_block
+    for block in (root.blocks.values() if root is not None else ()):
+        if (isinstance(block, gr.Dropdown) and getattr(block.label, "key", None) == LATENT_MAP_MODEL_LABEL
+                and any(value == ex.PLANAR_MODEL for _, value in block.choices)):
+            return block
+    return None
+
+
+def open_latent_map(tabs, model_dropdown) -> tuple:
+    """(handler, outputs) for a click that opens the Latent map tab, showing the 2-D VAE when its dropdown was
+    found."""
+    if model_dropdown is None:
+        return lambda: gr.Tabs(selected="latent_map"), [tabs]
+    return lambda: (gr.Tabs(selected="latent_map"), gr.update(value=ex.PLANAR_MODEL)), [tabs, model_dropdown]
+
+
 def build_exercise4(service, language, tabs) -> None:
+    """The prediction, a link to the Latent map (on the 2-D VAE) and the measurement."""
     gr.Markdown(tr_format("ex4.task", model=ex.PLANAR_MODEL), latex_delimiters=LATEX)
     open_map = gr.Button(tr("ex4.open_map"), variant="secondary", visible=tabs is not None)
     choice = gr.Radio([(tr(f"ex4.{c}"), c) for c in DISTRIBUTION_CHOICES], value=None, label=tr("ex4.prediction"))
     measure = gr.Button(tr("ex4.measure"), variant="primary")
-    result = gr.Markdown()
     if tabs is not None:
-        open_map.click(lambda: gr.Tabs(selected="latent_map"), None, tabs, api_visibility="private",
-                       show_progress="hidden")
-    measure.click(lambda c, lang: measure_distribution(service, c, lang), [choice, language], result,
-                  api_visibility="private")
+        show_map, outputs = open_latent_map(tabs, latent_map_model_dropdown())
+        open_map.click(show_map, None, outputs, **PRIVATE)
+    Reworded(lambda c, lang: measure_distribution(service, c, lang), [gr.Markdown()], language).on(
+        measure.click, [choice], progress="full")
 
 
 # ---- exercise 5 ----------------------------------------------------------------------------------------------
 def sweep_figure(ours: list[ex.SweepPoint], published: list[ex.SweepPoint], lang: str) -> go.Figure:
+    """PSNR against latent channels: measured here (left) and the SD3 paper's (right), labels in `lang`."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=(text("ex5.ours", lang), text("ex5.sd3", lang)))
     for col, points in ((1, ours), (2, published)):
         fig.add_trace(go.Scatter(x=[p.channels for p in points], y=[p.psnr for p in points], mode="lines+markers",
-                                 text=[f"{p.source}: {p.ratio:g}x" for p in points], hoverinfo="text+y",
+                                 text=[f"{p.source}: {format_ratio(p.ratio)}x" for p in points], hoverinfo="text+y",
                                  showlegend=False), row=1, col=col)
         fig.update_xaxes(title_text=text("ex5.channels", lang), type="log", row=1, col=col,
                          tickvals=[p.channels for p in points])
@@ -424,6 +501,7 @@ def sweep_figure(ours: list[ex.SweepPoint], published: list[ex.SweepPoint], lang
 
 
 def reveal_rate_distortion(service, choice: str | None, lang: str) -> tuple[str, go.Figure | None]:
+    """Exercise 5's verdict on the prediction, the published points and the why, with the sweep figure."""
     if choice not in ex.PREDICTIONS:
         return text("ex.pick_first", lang), gr.update()
     ours, published = ex.channel_sweep(service), ex.published_channel_sweep()
@@ -434,25 +512,25 @@ def reveal_rate_distortion(service, choice: str | None, lang: str) -> tuple[str,
         lines += [text("ex.verdict_unknown", lang), text("ex5.unmeasured", lang, found=found)]
     else:
         verdict = text("ex.verdict_right" if answer.verdict == choice else "ex.verdict_wrong", lang)
-        lines.append(text("ex5.measured", lang, verdict=verdict, gain=answer.gain_db, ratio3=answer.ratio_3,
-                          ratio4=answer.ratio_4))
+        lines.append(text("ex5.measured", lang, verdict=verdict, gain=answer.gain_db,
+                          ratio3=format_ratio(answer.ratio_3), ratio4=format_ratio(answer.ratio_4)))
     points = ", ".join(f"c = {p.channels}: {p.psnr:.2f} dB" for p in published)
     lines += [text("ex5.published", lang, points=points), text("ex5.why", lang)]
     return "\n\n".join(lines), gr.Plot(sweep_figure(ours, published, lang), visible=True)
 
 
 def build_exercise5(service, language) -> None:
+    """The prediction and the measured rate-distortion answer with its figure."""
     r3, r4 = compression(512, 512, 3, 8, 3), compression(512, 512, 3, 8, 4)
-    gr.Markdown(tr_format("ex5.task", dims3=r3.latent_dims, ratio3=r3.ratio, dims4=r4.latent_dims, ratio4=r4.ratio),
-                latex_delimiters=LATEX)
+    gr.Markdown(tr_format("ex5.task", dims3=r3.latent_dims, ratio3=format_ratio(r3.ratio), dims4=r4.latent_dims,
+                          ratio4=format_ratio(r4.ratio)), latex_delimiters=LATEX)
     with gr.Row():
         choice = gr.Radio([(tr(f"ex5.{c}"), c) for c in ex.PREDICTIONS], value=None, label=tr("ex5.prediction"),
                           scale=3)
         button = gr.Button(tr("ex5.reveal"), variant="primary", scale=1)
-    result = gr.Markdown()
-    plot = gr.Plot(label=tr("ex5.plot"), visible=False)
-    button.click(lambda c, lang: reveal_rate_distortion(service, c, lang), [choice, language], [result, plot],
-                 api_visibility="private", show_progress="hidden")
+    result, plot = gr.Markdown(), gr.Plot(label=tr("ex5.plot"), visible=False)
+    Reworded(lambda c, lang: reveal_rate_distortion(service, c, lang), [result, plot], language).on(
+        button.click, [choice])
 
 
 # ---- the tab -------------------------------------------------------------------------------------------------
