@@ -114,19 +114,34 @@ def tile_grid(frames: np.ndarray, rows: int, cols: int) -> np.ndarray:
     return frames.reshape(rows, cols, h, w).transpose(0, 2, 1, 3).reshape(rows * h, cols * w)
 
 
+class IndexRefused(ValueError):
+    """A digit index that is not a whole number in [0, count). str() is the English message; `problem`
+    ("empty", "not_whole" or "out_of_range"), `name`, `value` and `count` let a UI word it in another language."""
+
+    def __init__(self, problem: str, name: str, value, count: int):
+        english = {"empty": "{name} is empty: give a whole number from 0 to {last}",
+                   "not_whole": "{name} must be a whole number from 0 to {last}, got {value!r}",
+                   "out_of_range": "{name} {value} is out of range: the map has {count} digits, use 0 to {last}"}
+        super().__init__(english[problem].format(name=name, value=value, count=count, last=count - 1))
+        self.problem, self.name, self.value, self.count = problem, name, value, count
+
+    def __reduce__(self):
+        return type(self), (self.problem, self.name, self.value, self.count)
+
+
 def check_index(index, count: int, name: str = "index") -> int:
-    """A whole number in [0, count) as int; ValueError otherwise."""
-    if index is None or isinstance(index, bool):
-        raise ValueError(f"{name} must be a whole number from 0 to {count - 1}, got {index!r}")
+    """A whole number in [0, count) as int; IndexRefused (a ValueError) otherwise."""
+    if index is None or (isinstance(index, str) and not index.strip()):
+        raise IndexRefused("empty", name, index, count)
     try:
-        as_float = float(index)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a whole number from 0 to {count - 1}, got {index!r}") from None
+        as_float = float(index) if not isinstance(index, bool) else float("nan")
+    except (TypeError, ValueError, OverflowError):
+        raise IndexRefused("not_whole", name, index, count) from None
     if not np.isfinite(as_float) or not as_float.is_integer():
-        raise ValueError(f"{name} must be a whole number from 0 to {count - 1}, got {index!r}")
+        raise IndexRefused("not_whole", name, index, count)
     value = int(as_float)
     if not 0 <= value < count:
-        raise ValueError(f"{name} {value} is out of range: the map has {count} digits, use 0 to {count - 1}")
+        raise IndexRefused("out_of_range", name, value, count)
     return value
 
 

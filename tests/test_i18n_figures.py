@@ -155,3 +155,18 @@ def test_latent_map_tab_redraws_the_map_when_the_language_changes(tiny_service):
     assert value["title"] == "tiny-2d：潜变量 2 → 二维（z1, z2）" and plane["labels"]["decoding"] == "解码中…"
     value = on_language(7, 9, "tiny-sd-mnist", "pca", "lerp", True, "en", None)[outputs.index(html["lsx-map"])]
     assert value["title"] == "tiny-sd-mnist: latent 4x7x7 → 2-D (PCA)" and value["a"] == 7
+
+
+def test_latent_map_comparison_table_follows_the_language_without_measuring_again(tiny_service):
+    demo, language = build(tiny_service, build_latent_map_tab)
+    table = next(b for b in demo.blocks.values() if isinstance(b, gr.Markdown)
+                 and any(language_handler_targets(demo, language, b)))
+    on_language = language_handler(demo, language, table)
+    tables = {"en": "| KL weight in training | 1e-06 |", "zh": "| 训练时的 KL 权重 | 1e-06 |"}
+    assert on_language(tables, "zh", None) == tables["zh"] and on_language(tables, "en", None) == tables["en"]
+    assert isinstance(on_language(None, "zh", None), dict)  # no comparison yet: nothing to re-word
+
+
+def language_handler_targets(demo: gr.Blocks, language: gr.Radio, output) -> list:
+    """The language.change events whose only output is `output`."""
+    return [fn for fn in demo.fns.values() if (language._id, "change") in fn.targets and fn.outputs == [output]]

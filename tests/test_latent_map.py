@@ -312,11 +312,27 @@ def test_umap_pending_falls_back_to_pca(tiny_service, monkeypatch):
 
 
 def test_compare_view(views):
-    strip_a, strip_b, table = views.compare(0, 499, "lerp", models=("tiny-sd-mnist", "tiny-chapter"))
+    strip_a, strip_b, tables = views.compare(0, 499, "lerp", models=("tiny-sd-mnist", "tiny-chapter"))
     assert strip_a.dtype == np.uint8 and strip_a.shape == (28 * 3, (9 * 30 - 2) * 3)
-    assert "tiny-sd-mnist" in table and "n/a" in table  # no classifier in the tiny service
+    assert "tiny-sd-mnist" in tables["en"] and "n/a" in tables["en"]  # no classifier in the tiny service
+    assert "KL weight" in tables["en"] and "KL weight" not in tables["zh"]  # both languages, measured once
+    assert tables["zh"].count("|") == tables["en"].count("|")
     missing = views.compare(0, 1, "lerp", models=("tiny-sd-mnist", "not-there"))
-    assert missing[0] is None and "not-there" in missing[2]
+    assert missing[0] is None and "not-there" in missing[2]["en"] and "not-there" in missing[2]["zh"]
+
+
+@pytest.mark.parametrize("index, problem, zh", [(None, "empty", "A 为空"), ("", "empty", "A 为空"),
+                                               (2.5, "not_whole", "整数"), (10**400, "not_whole", "整数"),
+                                               (700, "out_of_range", "A = 700 超出范围")])
+def test_index_refusals_are_worded_in_the_page_language(index, problem, zh):
+    from explorer.latent_map import IndexRefused, check_index
+    from explorer.ui.latent_map_tab import message
+
+    with pytest.raises(IndexRefused) as refused:
+        check_index(index, 500, "index_a")
+    assert refused.value.problem == problem and "index_a" in str(refused.value)  # the API's English
+    assert zh in message(refused.value, "zh") and "index_a" not in message(refused.value, "zh")
+    assert message(refused.value, "en").startswith("This input cannot be used: A")
 
 
 # ---- the public API through the real app (shipped checkpoints) -------------------------------------

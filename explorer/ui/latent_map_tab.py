@@ -16,8 +16,8 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 
-from ..latent_map import REGULARISED_MODEL, SD_KL_MODEL, LatentMapExplorer, random_pair, to_uint8
-from .i18n import register, tr
+from ..latent_map import REGULARISED_MODEL, SD_KL_MODEL, IndexRefused, LatentMapExplorer, random_pair, to_uint8
+from .i18n import register, text, tr
 from .latent_map_views import SPRITE_COLS, LatentMapViews, sprite
 
 ASSETS = Path(__file__).resolve().parent / "latent_map_assets"
@@ -68,7 +68,29 @@ STRINGS = {
     "lmap.no_models": ("No MNIST VAE checkpoint is installed, so there is no latent map to draw.",
                        "未安装 MNIST VAE 检查点，因此无法绘制潜空间地图。"),
 }
+ERRORS = {  # refusals worded from IndexRefused's parts
+    "lmap.failed": ("This input cannot be used", "无法使用此输入"),
+    "lmap.err.empty": ("{name} is empty: give a whole number from 0 to {last}",
+                       "{name} 为空：请输入 0 到 {last} 之间的整数"),
+    "lmap.err.not_whole": ("{name} must be a whole number from 0 to {last}, got {value!r}",
+                           "{name} 必须是 0 到 {last} 之间的整数，收到的是 {value!r}"),
+    "lmap.err.out_of_range": ("{name} = {value} is out of range: the map has {count} digits, use 0 to {last}",
+                              "{name} = {value} 超出范围：地图上共有 {count} 个数字，请用 0 到 {last}"),
+}
 register(STRINGS)
+register(ERRORS)
+INDEX_NAMES = {"index_a": "A", "index_b": "B"}  # how the boxes are called on the page
+
+
+def message(exc: Exception, lang: str) -> str:
+    """A refusal for the page, in its language: the digit-index problems worded from their parts, anything
+    else (a model that cannot do this, say) with its English detail."""
+    if isinstance(exc, IndexRefused):
+        detail = text(f"lmap.err.{exc.problem}", lang, name=INDEX_NAMES.get(exc.name, exc.name), value=exc.value,
+                      count=exc.count, last=exc.count - 1)
+    else:
+        detail = str(exc)
+    return f"{text('lmap.failed', lang)}: {detail}"
 
 
 def _asset(name: str) -> str:
@@ -118,7 +140,7 @@ def build_latent_map_tab(service, ui=None) -> None:
         try:
             value, player, status, pending = views.render(model, projection, a, b, method, show_grid, lang)
         except ValueError as exc:
-            raise gr.Error(str(exc)) from exc
+            raise gr.Error(message(exc, lang)) from exc
         return value, player, status, gr.Timer(active=pending)
 
     # ---- layout ----------------------------------------------------------------------------------
@@ -168,6 +190,7 @@ def build_latent_map_tab(service, ui=None) -> None:
     compare_kl = gr.Image(label=REGULARISED_MODEL, format="png", type="numpy", interactive=False,
                           buttons=["download"])
     compare_md = gr.Markdown()
+    compare_tables = gr.State(None)  # the last comparison's table in both languages
 
     # hidden inputs/output of the public /interpolate endpoint (validated by the function, not by widgets)
     with gr.Row(visible=False):
@@ -208,7 +231,7 @@ def build_latent_map_tab(service, ui=None) -> None:
         try:
             index = explorer.check_pair(payload.get("index") if isinstance(payload, dict) else None, 0)[0]
         except ValueError as exc:
-            raise gr.Error(str(exc)) from exc
+            raise gr.Error(message(exc, _lang(choice, request))) from exc
         a, b = (index, b) if which == "A" else (a, index)
         return (*with_pair(a, b, model, projection, method, show_grid, _lang(choice, request)),
                 "B" if which == "A" else "A")
@@ -236,11 +259,11 @@ def build_latent_map_tab(service, ui=None) -> None:
 
     def on_view(model, projection, a, b, method, show_grid, choice, request: gr.Request):
         """Projection or grid toggled: only the map changes."""
+        lang = _lang(choice, request)
         try:
-            value, status, pending = views.map_value(model, projection, a, b, method, show_grid,
-                                                     _lang(choice, request))
+            value, status, pending = views.map_value(model, projection, a, b, method, show_grid, lang)
         except ValueError as exc:
-            raise gr.Error(str(exc)) from exc
+            raise gr.Error(message(exc, lang)) from exc
         return value, status, gr.Timer(active=pending)
 
     def on_tick(model, projection, a, b, method, show_grid, choice, request: gr.Request):
@@ -249,10 +272,17 @@ def build_latent_map_tab(service, ui=None) -> None:
         return on_view(model, projection, a, b, method, show_grid, choice, request)
 
     def on_compare(a, b, method, choice, request: gr.Request):
+        """Both strips, the table in the page's language, and the table in both (kept for a language switch)."""
+        lang = _lang(choice, request)
         try:
-            return views.compare(a, b, method, _lang(choice, request))
+            strip_sd, strip_kl, tables = views.compare(a, b, method)
         except ValueError as exc:
-            raise gr.Error(str(exc)) from exc
+            raise gr.Error(message(exc, lang)) from exc
+        return strip_sd, strip_kl, tables[lang], tables
+
+    def on_language_compare(tables, choice, request: gr.Request):
+        """The comparison table, if one is shown, in the new language (no new measurement)."""
+        return tables[_lang(choice, request)] if tables else gr.update()
 
     def interpolate_api(index_a, index_b, alpha, method, model):
         """Decode the latent at `alpha` (0..1) between held-out digits `index_a` and `index_b` (indices from
@@ -287,8 +317,9 @@ def build_latent_map_tab(service, ui=None) -> None:
     timer.tick(on_tick, state_inputs, [map_html, status_md, timer], **private)
     if ui is not None:  # re-word the Python-made text and redraw the map when the page's language changes
         language.change(on_language, pair_inputs, [*pair_outputs, plane_html], **private)
-    compare_btn.click(on_compare, [index_a, index_b, interp_radio, language], [compare_sd, compare_kl, compare_md],
-                      api_visibility="private")
+        language.change(on_language_compare, [compare_tables, language], compare_md, **private)
+    compare_btn.click(on_compare, [index_a, index_b, interp_radio, language],
+                      [compare_sd, compare_kl, compare_md, compare_tables], api_visibility="private")
     api_button.click(interpolate_api, [api_index_a, api_index_b, api_alpha, api_method, api_model], api_image,
                      api_name="interpolate")
     gr.api(latent_map, api_name="latent_map")

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..latent_map import (FRAMES, REGULARISED_MODEL, SD_KL_MODEL, LatentMapExplorer, PairPath, image_strip,
                           png_data_uri, tile_grid, to_uint8)
-from .i18n import register, text
+from .i18n import LANGUAGES, register, text
 
 SPRITE_COLS = 25
 PLANE_GRID = 21  # frames per side for the 2-D plane's live sliders
@@ -225,18 +225,26 @@ class LatentMapViews:
         return {"image": png_data_uri(image)}
 
     # ---- small KL vs KL 1 --------------------------------------------------------------------------
-    def compare(self, a, b, method: str, lang: str = "en", models: tuple[str, str] = (SD_KL_MODEL, REGULARISED_MODEL)):
-        """(strip of models[0], strip of models[1], Markdown table) for pair (a, b); the strips are uint8 images
-        zoomed STRIP_ZOOM x. Without both checkpoints: (None, None, a message). Raises ValueError on bad input."""
+    def compare(self, a, b, method: str, models: tuple[str, str] = (SD_KL_MODEL, REGULARISED_MODEL)):
+        """(strip of models[0], strip of models[1], {"en": table, "zh": table}) for pair (a, b): the strips are
+        uint8 images zoomed STRIP_ZOOM x, the Markdown table comes in both languages (so a language switch can
+        re-word it without measuring again). Without both checkpoints: (None, None, a message in both
+        languages). Raises ValueError on bad input."""
         ex = self.explorer
         models = list(models)
         missing = [m for m in models if m not in ex.models()]
         if missing:
-            return None, None, text("lmap.compare_missing", lang).format(a=models[0], b=models[1],
-                                                                         missing=", ".join(missing))
+            return None, None, {lang: text("lmap.compare_missing", lang).format(
+                a=models[0], b=models[1], missing=", ".join(missing)) for lang in LANGUAGES}
         a, b = ex.check_pair(a, b)
         rows = ex.compare(models, a, b, method, COMPARE_STEPS)
         stats = [ex.path_statistics(m, COMPARE_PAIRS, 0, method, COMPARE_STEPS) for m in models]
+        tables = {lang: self._compare_table(models, rows, stats, a, b, method, lang) for lang in LANGUAGES}
+        strips = [to_uint8(zoom(image_strip(r["frames"]), STRIP_ZOOM)) for r in rows]
+        return strips[0], strips[1], tables
+
+    def _compare_table(self, models, rows, stats, a: int, b: int, method: str, lang: str) -> str:
+        """The comparison's Markdown table in `lang`: this pair's figures / the 50 random pairs' means."""
         lines = [f"| | {' | '.join(models)} |", "|---|" + "---|" * len(models)]
 
         def line(key: str, values: list[str]) -> None:
@@ -251,5 +259,4 @@ class LatentMapViews:
         line("evenness", [f"{fmt(r['evenness'])} / {fmt(s['evenness'])}" for r, s in zip(rows, stats)])
         lines.append("\n" + text("lmap.cmp_note", lang).format(
             a=a, la=self.labels[a], b=b, lb=self.labels[b], method=method, steps=COMPARE_STEPS, pairs=COMPARE_PAIRS))
-        strips = [to_uint8(zoom(image_strip(r["frames"]), STRIP_ZOOM)) for r in rows]
-        return strips[0], strips[1], "\n".join(lines)
+        return "\n".join(lines)
