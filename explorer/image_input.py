@@ -66,6 +66,9 @@ PHRASES: dict[str, str] = {
     "long_side_capped": "resized {width}x{height} -> {new_w}x{new_h} (long side capped at {max_side} px for CPU time)",
     "centre_cropped": "centre-cropped {width}x{height} -> {new_w}x{new_h} (multiple of f={factor})",
     "resized_to_f": "resized {width}x{height} -> {new_w}x{new_h} (multiple of f={factor}; aspect changes slightly)",
+    "resized_to_f_same_aspect": "resized {width}x{height} -> {new_w}x{new_h} (multiple of f={factor})",
+    "photo_on_digit_model": "this looks like a photo: a digit VAE only sees a 28x28 digit in it (pick a photo VAE "
+                            "such as sd-vae-photos-f8c4 to reconstruct it as a photo)",
     "photo_as_is": "{width}x{height} used as is (already a multiple of f={factor})",
     # refusals (ImageInputError)
     "no_pixels": "the image has no pixels ({width}x{height})",
@@ -422,6 +425,17 @@ def centre_digit(ink_image: np.ndarray, size: int = DIGIT_SIZE, box: int = DIGIT
     return out
 
 
+def looks_like_photo(clean: CleanImage, mid_tone_share: float = 0.3) -> bool:
+    """A rough test for "a photo, not a drawn or scanned digit": colour, or a picture of some size where
+    mid-tones (not ink, not paper) cover much of the frame. Digits and drawings are nearly two-tone."""
+    if clean.colour:
+        return True
+    grey = luminance(clean.rgb)
+    if min(grey.shape) < 64:
+        return False
+    return float(np.mean((grey > 0.2) & (grey < 0.8))) > mid_tone_share
+
+
 def to_digit(clean: CleanImage) -> tuple[np.ndarray, Phrase]:
     """Any image -> an MNIST-style digit (28, 28) float32 in [0, 1] and a note of what was done.
 
@@ -472,7 +486,9 @@ def fit_photo(clean: CleanImage, factor: int, max_side: int = PHOTO_MAX_SIDE,
         new_w = max(factor, int(round(width / factor)) * factor)
         if (new_h, new_w) != (height, width):
             rgb = _resize(rgb, new_w, new_h)
-            notes.append(Phrase("resized_to_f", width=width, height=height, new_w=new_w, new_h=new_h, factor=factor))
+            same_aspect = new_w * height == new_h * width
+            notes.append(Phrase("resized_to_f_same_aspect" if same_aspect else "resized_to_f", width=width,
+                                height=height, new_w=new_w, new_h=new_h, factor=factor))
     if all(n.code in ("alpha_to_white", "grey_to_rgb") for n in notes):
         notes.append(Phrase("photo_as_is", width=rgb.shape[1], height=rgb.shape[0], factor=factor))
     return np.ascontiguousarray(rgb, dtype=np.float32), Phrases(notes)

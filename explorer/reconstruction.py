@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from . import image_input
-from .image_input import CleanImage, ImageInputError, Phrases
+from .image_input import CleanImage, ImageInputError, Phrase, Phrases
 from .metrics import image_metrics
 
 # SD3 paper (Esser et al. 2024), Table 3: f=8 autoencoders with 4 / 8 / 16 latent channels, PSNR (dB).
@@ -122,7 +122,8 @@ def prepare(clean: CleanImage | np.ndarray, dataset: str, factor: int, fit: str 
         clean = image_input.load_image(clean)
     if dataset == "mnist":
         digit, note = image_input.to_digit(clean)
-        return Prepared(quantize(digit), Phrases([*clean.notes, note]))
+        hint = [Phrase("photo_on_digit_model")] if image_input.looks_like_photo(clean) else []
+        return Prepared(quantize(digit), Phrases([*clean.notes, note, *hint]))
     photo, notes = image_input.fit_photo(clean, factor, mode=fit)
     decoded = [n for n in clean.notes if n.code != "transparency"]  # fit_photo says how it was flattened
     return Prepared(quantize(photo), Phrases(decoded + list(notes.parts)))

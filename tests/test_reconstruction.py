@@ -364,3 +364,27 @@ def test_held_out_example_captions_have_no_english():
 
     digits = [caption for source, _, caption in heldout_examples() if source["kind"] == "digit"]
     assert len(digits) == 10 and not [c for c in digits if leftover_english(c)], digits
+
+
+def test_a_photo_on_a_digit_model_gets_a_hint_and_digits_do_not():
+    """A student who uploads a photo with a digit VAE selected is told why it becomes a blob; held-out digits,
+    drawings (black strokes on white) and 28x28 uploads get no such hint."""
+    from explorer.data import load_photo
+
+    def codes(image) -> list[str]:
+        return [p.code for p in rec.prepare(image, "mnist", 4).note.parts]
+
+    assert "photo_on_digit_model" in codes(load_photo("coffee"))  # colour
+    assert "photo_on_digit_model" in codes(load_photo("astronaut").mean(axis=2))  # a grey photo: mid-tones
+    drawing = np.ones((280, 280), np.float32)
+    drawing[60:220, 130:150] = 0.0  # a "1"
+    assert "photo_on_digit_model" not in codes(drawing)
+    assert "photo_on_digit_model" not in codes(load_mnist("test").images[0])
+    assert "sd-vae-photos-f8c4" in str(rec.prepare(load_photo("coffee"), "mnist", 4).note)
+
+
+def test_resizing_a_square_to_a_multiple_of_f_does_not_claim_the_aspect_changed():
+    square = rec.prepare(load_mnist("test").images[0], "photos", 8, fit="resize").note
+    assert [p.code for p in square.parts][-1] == "resized_to_f_same_aspect" and "aspect" not in square
+    wide = rec.prepare(np.zeros((30, 50), np.float32), "photos", 8, fit="resize").note
+    assert "aspect changes slightly" in wide

@@ -159,6 +159,9 @@ PHRASES_ZH = {
     "long_side_capped": "已缩放 {width}x{height} -> {new_w}x{new_h}（为节省 CPU 时间，长边最多 {max_side} 像素）",
     "centre_cropped": "已中心裁剪 {width}x{height} -> {new_w}x{new_h}（f={factor} 的整数倍）",
     "resized_to_f": "已缩放 {width}x{height} -> {new_w}x{new_h}（f={factor} 的整数倍；宽高比略有变化）",
+    "resized_to_f_same_aspect": "已缩放 {width}x{height} -> {new_w}x{new_h}（f={factor} 的整数倍）",
+    "photo_on_digit_model": "这看起来是一张照片：数字 VAE 只会从中看出一个 28x28 的数字（要把它当作照片重建，请选择照片 VAE，"
+                            "例如 sd-vae-photos-f8c4）",
     "photo_as_is": "{width}x{height} 按原样使用（已是 f={factor} 的整数倍）",
     "no_pixels": "图像没有像素（{width}x{height}）",
     "too_many_pixels": "图像为 {width}x{height} 像素（{megapixels:.0f} 百万像素）；上限为 {max_megapixels:.0f} 百万像素、"
@@ -503,6 +506,8 @@ def build_reconstruction_tab(service, ui=None) -> None:
 
     def pick_sketch(value, lang):
         composite = value.get("composite") if isinstance(value, dict) else value
+        if composite is None:  # nothing drawn yet
+            raise gr.Error(message("rec.bad_input", lang, refuse("empty_drawing")))
         try:
             load_image(composite)  # validate now; the State keeps the small RGBA array
         except ImageInputError as exc:
