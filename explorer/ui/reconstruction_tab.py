@@ -267,7 +267,7 @@ def rate_distortion_figure(points: list[dict], lang: str = "en") -> go.Figure:
     fig.update_xaxes(title_text=text("rec.rd_x_ratio", lang), type="log", row=1, col=2,
                      tickvals=[1, 2, 5, 10, 20, 50, 100, 200, 500, 1000])
     fig.update_yaxes(title_text=text("rec.rd_y", lang), row=1, col=1)
-    fig.update_layout(height=420, margin={"l": 50, "r": 20, "t": 40, "b": 40},
+    fig.update_layout(height=440, margin={"l": 50, "r": 20, "t": 64, "b": 40},  # titles clear the block label
                       legend={"orientation": "h", "y": -0.2})
     return fig
 
@@ -397,9 +397,10 @@ def build_reconstruction_tab(service, ui=None) -> None:
         with gr.Column(scale=1, min_width=300):
             with gr.Tabs():
                 with gr.Tab(tr("rec.examples")):
+                    gr.Markdown(tr("rec.gallery"))  # above, not a floating label that covers the top row
                     gallery = gr.Gallery([(img, cap) for _, img, cap in examples], label=tr("rec.gallery"),
-                                         columns=3, height="auto", allow_preview=False, format="png",
-                                         interactive=False, object_fit="contain")
+                                         show_label=False, columns=3, height="auto", allow_preview=False,
+                                         format="png", interactive=False, object_fit="contain")
                 with gr.Tab(tr("rec.upload")):
                     upload = gr.File(label=tr("rec.upload_file"), type="filepath",
                                      file_types=[".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp"])
