@@ -19,10 +19,11 @@ PARALLEL_EPS = 1e-6  # |theta| or |pi - theta| below this (radians) counts as (a
 
 
 def check_method(method: str) -> str:
-    """Return `method` if it is "lerp" or "slerp"; ValueError otherwise."""
-    if method not in METHODS:
+    """"lerp" or "slerp" (any case, surrounding spaces ignored); ValueError otherwise."""
+    normalised = method.strip().lower() if isinstance(method, str) else method
+    if normalised not in METHODS:
         raise ValueError(f"unknown interpolation method {method!r}; use 'lerp' or 'slerp'")
-    return method
+    return normalised
 
 
 def check_alpha(alpha: float) -> float:
@@ -96,7 +97,7 @@ def slerp(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
 
 def interpolate(a: np.ndarray, b: np.ndarray, t: float, method: str = "lerp") -> np.ndarray:
     """lerp or slerp between a and b at t in [0, 1] (validated)."""
-    check_method(method)
+    method = check_method(method)
     t = check_alpha(t)
     return lerp(a, b, t) if method == "lerp" else slerp(a, b, t)
 
@@ -110,7 +111,7 @@ def alphas(n: int) -> np.ndarray:
 
 def path(a: np.ndarray, b: np.ndarray, n: int, method: str = "lerp") -> np.ndarray:
     """n latents from a to b: (n, *a.shape), first exactly a, last exactly b."""
-    check_method(method)
+    method = check_method(method)
     return np.stack([interpolate(a, b, float(t), method) for t in alphas(n)])
 
 

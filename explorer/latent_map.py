@@ -263,7 +263,7 @@ class LatentMapExplorer:
         `projection` if it is ready (endpoints pinned to A's / B's own map positions, as in `pair_path`)."""
         self.check_model(model)
         a, b = self.check_pair(index_a, index_b)
-        check_interp_method(method)
+        method = check_interp_method(method)
         alpha = check_alpha(alpha)
         z = self.latents(model).latents
         latent = interpolate(z[a], z[b], alpha, method)
@@ -282,7 +282,7 @@ class LatentMapExplorer:
         pinned to A's and B's own map positions (UMAP's `transform` of a fitted point lands near, not on, it)."""
         self.check_model(model)
         a, b = self.check_pair(index_a, index_b)
-        check_interp_method(method)
+        method = check_interp_method(method)
         z = self.latents(model).latents
         latents = path(z[a], z[b], n, method)
         frames = self.decode(model, latents)

@@ -99,3 +99,13 @@ def test_bad_method_and_shapes_are_rejected(pair):
         lerp(a, b[:2], 0.5)
     with pytest.raises(ValueError, match="at least 2"):
         path(a, b, 1)
+
+
+def test_method_names_ignore_case_and_spaces_like_the_sampler_names():
+    from explorer.interpolation import check_method
+
+    assert check_method(" SLERP ") == "slerp" and check_method("Lerp") == "lerp"
+    a, b = np.array([1.0, 0.0]), np.array([0.0, 1.0])
+    np.testing.assert_array_equal(interpolate(a, b, 0.5, "SLERP"), interpolate(a, b, 0.5, "slerp"))
+    with pytest.raises(ValueError, match="use 'lerp' or 'slerp'"):
+        check_method("cubic")
