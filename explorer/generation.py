@@ -61,50 +61,77 @@ class GenerationRequest:
     space: str = "latent"
 
 
+# Why a request is refused, in English (what the API returns); RequestError keeps the code and values so that a
+# UI can word the same refusal in its own language (explorer/ui/denoising_tab.py).
+REFUSALS = {
+    "whole_number": "{field} must be a whole number, got {value!r}",
+    "digit_range": "digit must be 0-9, or -1 for unconditional; got {value}",
+    "seed_range": "seed must be between 0 and {high}; got {value}",
+    "steps_range": "steps must be between 1 and {high}; got {value}",
+    "sampler_unknown": "sampler must be one of {choices}; got {value!r}",
+    "guidance_number": "guidance must be a number, got {value!r}",
+    "guidance_range": "guidance must be between {low:g} and {high:g}; got {value!r}",
+    "space_unknown": "space must be one of {choices}; got {value!r}",
+    "no_denoiser": "no {space}-space denoiser checkpoint is installed; train one with "
+                   "`python -m explorer.train_diffusion {name}`",
+}
+
+
+class RequestError(ValueError):
+    """A refused request: str() is the English message; `code` (a key of REFUSALS) and `values` let a UI word it."""
+
+    def __init__(self, code: str, **values: Any):
+        super().__init__(REFUSALS[code].format(**values))
+        self.code, self.values = code, values
+
+
 def _as_int(value: Any, name: str) -> int:
+    """A whole number (3, 3.0, "3") as int; anything else is refused naming the field."""
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a whole number, got {value!r}") from None
+        raise RequestError("whole_number", field=name, value=value) from None
     if not math.isfinite(number) or number != int(number):
-        raise ValueError(f"{name} must be a whole number, got {value!r}")
+        raise RequestError("whole_number", field=name, value=value)
     return int(number)
+
+
+def _choice(value: Any, choices: tuple[str, ...], code: str) -> str:
+    """value, stripped and lower-cased, if it is one of `choices`; else RequestError(code)."""
+    value = value.strip().lower() if isinstance(value, str) else value
+    if value not in choices:
+        raise RequestError(code, choices=", ".join(choices), value=value)
+    return value
 
 
 def validate_request(digit: Any, seed: Any, steps: Any, sampler: Any, guidance: Any,
                      space: Any = "latent") -> GenerationRequest:
-    """Check every field; raises ValueError with a message a student can act on."""
+    """Check every field; raises RequestError (a ValueError) with a message a student can act on."""
     digit = _as_int(digit, "digit")
     if not -1 <= digit <= 9:
-        raise ValueError(f"digit must be 0-9, or -1 for unconditional; got {digit}")
+        raise RequestError("digit_range", value=digit)
     seed = _as_int(seed, "seed")
     if not 0 <= seed <= MAX_SEED:
-        raise ValueError(f"seed must be between 0 and {MAX_SEED}; got {seed}")
+        raise RequestError("seed_range", high=MAX_SEED, value=seed)
     steps = _as_int(steps, "steps")
     if not 1 <= steps <= MAX_STEPS:
-        raise ValueError(f"steps must be between 1 and {MAX_STEPS}; got {steps}")
-    sampler = str(sampler).strip().lower() if isinstance(sampler, str) else sampler
-    if sampler not in SAMPLERS:
-        raise ValueError(f"sampler must be one of {', '.join(SAMPLERS)}; got {sampler!r}")
+        raise RequestError("steps_range", high=MAX_STEPS, value=steps)
+    sampler = _choice(sampler, SAMPLERS, "sampler_unknown")
     try:
         guidance = float(guidance)
     except (TypeError, ValueError):
-        raise ValueError(f"guidance must be a number, got {guidance!r}") from None
+        raise RequestError("guidance_number", value=guidance) from None
     low, high = GUIDANCE_RANGE
     if not (math.isfinite(guidance) and low <= guidance <= high):
-        raise ValueError(f"guidance must be between {low:g} and {high:g}; got {guidance!r}")
-    space = str(space).strip().lower() if isinstance(space, str) else space
-    if space not in SPACES:
-        raise ValueError(f"space must be one of {', '.join(SPACES)}; got {space!r}")
-    return GenerationRequest(digit, seed, steps, sampler, guidance, space)
+        raise RequestError("guidance_range", low=low, high=high, value=guidance)
+    return GenerationRequest(digit, seed, steps, sampler, guidance, _choice(space, SPACES, "space_unknown"))
 
 
 def denoiser_for(service, space: str) -> str:
     """The denoiser checkpoint that diffuses in `space` ("latent" or "pixel")."""
     names = [n for n in service.names("denoiser") if service.config(n).get("space") == space]
     if not names:
-        raise ValueError(f"no {space}-space denoiser checkpoint is installed; train one with "
-                         f"`python -m explorer.train_diffusion {PREFERRED[space]}`")
+        raise RequestError("no_denoiser", space=space, name=PREFERRED[space])
     return PREFERRED[space] if PREFERRED[space] in names else names[0]
 
 
