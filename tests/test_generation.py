@@ -244,7 +244,8 @@ def test_generate_endpoint_returns_exact_png_frames_and_timings(app_server, ship
         assert fh.read(8) == b"\x89PNG\r\n\x1a\n"  # lossless, not webp
     expected = generate(shipped_service, validate_request(7, 3, 6, "ddim", 3.0, "latent")).final[0, 0]
     np.testing.assert_array_equal(np.asarray(Image.open(final)), to_uint8(expected))
-    assert len(frames) == 6 and frames[0]["caption"] == "step 1/6, t=830" and frames[-1]["caption"].endswith("t=0")
+    # trailing spacing: 6 steps visit 999, 832, 666, 499, 332, 166 (the first at pure noise)
+    assert len(frames) == 6 and frames[0]["caption"] == "step 1/6, t=999" and frames[-1]["caption"].endswith("t=166")
     assert Image.open(frames[0]["image"]).format == "PNG"
     assert timings["settings"]["digit"] == 7 and timings["settings"]["model"] == "ldm-mnist"
     assert len(timings["per_step_ms"]) == 6 and timings["total_s"] > 0 and timings["dims_per_step"] == 196

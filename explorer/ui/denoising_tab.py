@@ -14,8 +14,8 @@ from ..checkpoint import CheckpointError
 from ..denoising_view import (API_PANEL, SCHEDULE_LABELS, frame_strip, schedule_figure, speedup_rows, step_panels,
                               to_uint8)
 from ..evaluate_diffusion import EVAL_SETTINGS, GUIDANCE_GRID
-from ..generation import (GUIDANCE_RANGE, Generation, denoiser_for, generate, generate_all, schedule_of,
-                          validate_request)
+from ..generation import (GUIDANCE_RANGE, REFUSALS, Generation, RequestError, denoiser_for, generate, generate_all,
+                          schedule_of, validate_request)
 from .i18n import register, text, tr
 from .learn import maths_panel
 
@@ -73,11 +73,16 @@ STRINGS = {
     "den.row_denoise_s": ("all denoising steps (s)", "全部去噪步骤（秒）"),
     "den.row_decode_s": ("decoding every frame (s)", "解码所有帧（秒）"),
     "den.row_total_s": ("total (s)", "总计（秒）"),
-    "den.passes": ("UNet passes per step: {p} (classifier-free guidance runs the conditional and unconditional "
+    "den.passes": ("UNet passes per step: 2 (classifier-free guidance runs the conditional and unconditional "
                    "prediction in one batch of 2). Pixels need no decoder; the latent run decodes both x0 and x_t "
                    "of every step through the VAE, in batches.",
-                   "每步 UNet 前向次数：{p}（无分类器引导把条件与无条件预测放在同一个大小为 2 的批次里）。像素空间不需要解码器；"
+                   "每步 UNet 前向次数：2（无分类器引导把条件与无条件预测放在同一个大小为 2 的批次里）。像素空间不需要解码器；"
                    "潜空间运行会把每一步的 x0 与 x_t 都分批经 VAE 解码。"),
+    "den.passes_uncond": ("UNet passes per step: 1 (unconditional: no digit is asked for, so there is no guidance and "
+                          "the guidance scale is not used). Pixels need no decoder; the latent run decodes both x0 and "
+                          "x_t of every step through the VAE, in batches.",
+                          "每步 UNet 前向次数：1（无条件生成：没有指定数字，因此没有引导，引导系数不起作用）。像素空间不需要解码器；"
+                          "潜空间运行会把每一步的 x0 与 x_t 都分批经 VAE 解码。"),
     "den.references": (
         "**For comparison.** The chapter: a 512x512x3 image (786,432 numbers) becomes a 64x64x4 latent (16,384), "
         "**48x** fewer numbers per step. Latent Diffusion paper (Rombach et al. 2022, Table 6): LDM-4 samples "
@@ -128,6 +133,27 @@ SCHEDULE_ZH = {
     "now": "当前：t={t}",
 }
 STRINGS.update({f"den.fig.{k}": (english, SCHEDULE_ZH[k]) for k, english in SCHEDULE_LABELS.items()})
+# Chinese for each refusal of explorer/generation.py (its REFUSALS hold the English, which the /generate API returns).
+REFUSALS_ZH = {
+    "whole_number": "{field}必须是整数，收到 {value!r}",
+    "digit_range": "数字必须是 0-9，或 -1 表示无条件生成；收到 {value}",
+    "seed_range": "随机种子必须在 0 到 {high} 之间；收到 {value}",
+    "steps_range": "步数必须在 1 到 {high} 之间；收到 {value}",
+    "sampler_unknown": "采样器必须是 {choices} 之一；收到 {value!r}",
+    "guidance_number": "引导系数必须是数字，收到 {value!r}",
+    "guidance_range": "引导系数必须在 {low:g} 到 {high:g} 之间；收到 {value!r}",
+    "space_unknown": "空间必须是 {choices} 之一；收到 {value!r}",
+    "no_denoiser": "未安装{space}空间的去噪模型检查点；请用 `python -m explorer.train_diffusion {name}` 训练",
+}
+STRINGS.update({f"den.err.{k}": (english, REFUSALS_ZH[k]) for k, english in REFUSALS.items()})
+STRINGS.update({
+    "den.field.digit": ("digit", "数字"),
+    "den.field.seed": ("seed", "随机种子"),
+    "den.field.steps": ("steps", "步数"),
+    "den.space.latent": ("latent", "潜"),
+    "den.space.pixel": ("pixel", "像素"),
+    "den.err.checkpoint": ("A model checkpoint could not be loaded: {detail}", "无法加载模型检查点：{detail}"),
+})
 register(STRINGS)
 
 TICK_SECONDS = 0.15
@@ -139,8 +165,49 @@ def _lang(value) -> str:
     return "zh" if isinstance(value, str) and value.startswith("zh") else "en"
 
 
-def _error(exc: Exception) -> gr.Error:
-    return gr.Error(str(exc))
+def error_message(exc: Exception, lang: str) -> str:
+    """Why generation failed, in `lang`: a RequestError worded from its code and values (field and space names
+    translated too); anything else (a broken checkpoint) keeps its own message under a translated headline."""
+    if not isinstance(exc, RequestError):
+        return text("den.err.checkpoint", lang, detail=exc)
+    values = dict(exc.values)
+    if "field" in values:
+        values["field"] = text(f"den.field.{values['field']}", lang)
+    if exc.code == "no_denoiser":
+        values["space"] = text(f"den.space.{values['space']}", lang)
+    return text(f"den.err.{exc.code}", lang, **values)
+
+
+def clamp_index(index, n: int) -> int:
+    """A 1-based step of an n-step run from a raw slider or State value (anything unreadable is step 1)."""
+    try:
+        i = int(float(index))
+    except (TypeError, ValueError, OverflowError):
+        i = 1
+    return min(max(i, 1), max(n, 1))
+
+
+def next_index(index, n: int) -> int:
+    """The step a playback tick shows after `index`: about PLAYBACK_TICKS ticks per run, then back to step 1
+    (also from an index beyond the run, e.g. one left over from a longer run)."""
+    i = clamp_index(index, n)  # an index beyond the run clamps to its last step, so this tick restarts at 1
+    return 1 if i >= n else min(n, i + max(1, n // PLAYBACK_TICKS))
+
+
+def step_slider(n: int) -> gr.Slider:
+    """The Step slider for a new n-step run, at step 1. A 1-step run has nothing to scrub: fixed at 1, full
+    (Gradio's slider needs minimum < maximum, so its range is 0-1)."""
+    return gr.Slider(minimum=1 if n > 1 else 0, maximum=max(n, 1), value=1, interactive=n > 1)
+
+
+def busy() -> tuple:
+    """While a run is computed: Generate disabled, playback stopped."""
+    return gr.Button(interactive=False), gr.Timer(active=False)
+
+
+def ready() -> gr.Button:
+    """After a run, or its error: Generate enabled again."""
+    return gr.Button(interactive=True)
 
 
 def schedule_labels(lang: str) -> dict[str, str]:
@@ -214,13 +281,14 @@ def comparison_markdown(latent: dict, pixel: dict | None, lang: str, best: dict[
         pixel_cell = "–" if r["pixel"] is None else f.format(r["pixel"])
         ratio_cell = "–" if r["ratio"] is None else f"{r['ratio']:.2f}x"
         lines.append(f"| {text('den.row_' + r['what'], lang)} | {f.format(r['latent'])} | {pixel_cell} | {ratio_cell} |")
-    lines.append("\n" + text("den.passes", lang).format(p=latent["unet_passes_per_step"]))
+    unconditional = latent["settings"]["digit"] < 0
+    lines.append("\n" + text("den.passes_uncond" if unconditional else "den.passes", lang))
     step = next(r for r in rows if r["what"] == "step_ms")
     dims = next(r for r in rows if r["what"] == "dims")
     lines.append("\n" + text("den.references", lang).format(
         dims=f"{dims['ratio']:.0f}" if dims["ratio"] else f"{784 / latent['dims_per_step']:.0f}",
         speed=f"{step['ratio']:.1f}x" if step["ratio"] else "–"))
-    if best and pixel:
+    if best and pixel and not unconditional:
         lines.append("\n" + text("den.guidance_note", lang).format(
             g=latent["settings"]["guidance"], best=", ".join(f"{k} {v:g}" for k, v in best.items())))
     return "\n".join(lines)
@@ -248,7 +316,7 @@ def build_denoising_tab(service, ui=None) -> None:
     with gr.Row():
         with gr.Column(scale=1, min_width=260):
             digit = gr.Dropdown([(str(d), d) for d in range(10)] + [("-1", -1)], value=3, label=tr("den.digit"))
-            seed = gr.Number(0, precision=0, minimum=0, label=tr("den.seed"))
+            seed = gr.Number(0, precision=0, label=tr("den.seed"))  # range checked (and worded) by validate_request
             sampler = gr.Radio([("DDIM", "ddim"), ("DDPM", "ddpm")], value="ddim", label=tr("den.sampler"))
             steps = gr.Slider(1, 1000, value=50, step=1, label=tr("den.steps"))
             guidance = gr.Slider(*GUIDANCE_RANGE, value=default_guidance, step=0.5, label=tr("den.guidance"))
@@ -276,6 +344,7 @@ def build_denoising_tab(service, ui=None) -> None:
     comparison = gr.Markdown()
     quality = gr.Markdown(quality_markdown(service, "en"))
     run_state = gr.State(None)
+    index_state = gr.State(1)  # the 1-based step on show: playback reads it, never the slider
     timer = gr.Timer(TICK_SECONDS, active=False)
 
     # hidden inputs/outputs of the public /generate endpoint (validated by the function, not by widgets)
@@ -289,20 +358,22 @@ def build_denoising_tab(service, ui=None) -> None:
         api_button = gr.Button("generate")
 
     # ---- handlers ----------------------------------------------------------------------------------
-    def view(state: dict | None, index: int, lang: str) -> list:
-        """Panels, schedule figure and status for 1-based step `index` of the stored runs."""
+    def view(state: dict | None, index, lang: str) -> list:
+        """Panels, schedule figure and status for 1-based step `index` of the stored runs (clamped to the run)."""
         if not state:
             return [*panels_at(None, 0), *panels_at(None, 0), gr.update(), gr.update()]
-        i = int(np.clip(int(index) - 1, 0, len(state["timesteps"]) - 1))
+        n = len(state["timesteps"])
+        i = clamp_index(index, n) - 1
         t = state["timesteps"][i]
         abar = float(schedule.alphas_cumprod[t])
         note = "" if state["pixel"] else text("den.no_pixel", lang)
-        status_text = text("den.status", lang).format(i=i + 1, n=len(state["timesteps"]), t=t, abar=abar,
-                                                      snr=abar / (1 - abar), space_note=note)
+        status_text = text("den.status", lang).format(i=i + 1, n=n, t=t, abar=abar, snr=abar / (1 - abar),
+                                                      space_note=note)
         return [*panels_at(state["latent"], i), *panels_at(state["pixel"], i),
                 schedule_plot(schedule, lang, state["timesteps"], t), status_text]
 
     def on_generate(digit_v, seed_v, steps_v, sampler_v, guidance_v, with_pixel_v, lang_v=None):
+        """Run the request (latent, and pixel when asked) and show step 1; playback starts by itself."""
         lang = _lang(lang_v)
         try:
             requests = [validate_request(digit_v, seed_v, steps_v, sampler_v, guidance_v, "latent")]
@@ -311,17 +382,18 @@ def build_denoising_tab(service, ui=None) -> None:
             runs = generate_all(service, requests)  # one GPU borrow on ZeroGPU for both spaces
             latent, pixel = runs[0], (runs[1] if len(runs) > 1 else None)
         except (ValueError, CheckpointError) as exc:
-            raise _error(exc) from exc
+            raise gr.Error(error_message(exc, lang)) from exc
         state = {"timesteps": latent.timesteps, "latent": run_arrays(latent),
                  "pixel": run_arrays(pixel) if pixel else None}
         table = comparison_markdown(state["latent"]["timings"], state["pixel"] and state["pixel"]["timings"], lang,
                                     best_guidance(service))
         n = len(latent.timesteps)
-        return (state, gr.Slider(minimum=1, maximum=max(n, 2), value=1, interactive=n > 1), *view(state, 1, lang),
-                table, gr.Timer(active=n > 1))
+        return (state, 1, step_slider(n), *view(state, 1, lang), table, gr.Timer(active=n > 1))
 
     def on_scrub(state, index, lang_v=None):
-        return (*view(state, index, _lang(lang_v)), gr.Timer(active=False))
+        """The step the student dragged to (the raw slider value: see the events below); stops playback."""
+        n = len(state["timesteps"]) if state else 1
+        return (clamp_index(index, n), *view(state, index, _lang(lang_v)), gr.Timer(active=False))
 
     def on_language(state, index, lang_v):
         """Re-word the Python-made text and redraw the schedule figure (at the current step) in the new language."""
@@ -330,16 +402,17 @@ def build_denoising_tab(service, ui=None) -> None:
             return "", quality_markdown(service, lang), schedule_plot(schedule, lang), text("den.press", lang)
         table = comparison_markdown(state["latent"]["timings"], state["pixel"] and state["pixel"]["timings"],
                                     lang, best_guidance(service))
-        figure, status_text = view(state, index or 1, lang)[-2:]
+        figure, status_text = view(state, index, lang)[-2:]
         return table, quality_markdown(service, lang), figure, status_text
 
     def on_tick(state, index, lang_v=None):
+        """One playback step. The index comes from the step State (never the range-checked slider, which may
+        already hold a newer, shorter run); it goes back out to both."""
         if not state:
-            return (gr.update(), *view(None, 0, "en"), gr.Timer(active=False))
+            return (gr.update(), gr.update(), *view(None, 0, "en"), gr.Timer(active=False))
         n = len(state["timesteps"])
-        index = int(index or 1)
-        nxt = 1 if index >= n else min(n, index + max(1, n // PLAYBACK_TICKS))
-        return (nxt, *view(state, nxt, _lang(lang_v)), gr.Timer(active=nxt < n))
+        nxt = next_index(index, n)
+        return (nxt, nxt, *view(state, nxt, _lang(lang_v)), gr.Timer(active=nxt < n))
 
     def generate_api(digit, seed, steps, sampler, guidance, space):
         """Generate one digit step by step. digit: 0-9, or -1 for unconditional; seed: 0..2^32-1; steps: 1-1000;
@@ -351,7 +424,7 @@ def build_denoising_tab(service, ui=None) -> None:
             req = validate_request(digit, seed, steps, sampler, guidance, space)
             g = generate(service, req)
         except (ValueError, CheckpointError) as exc:
-            raise _error(exc) from exc
+            raise gr.Error(str(exc)) from exc  # the API answers in English
         frames = [(frame_strip(step_panels(g.x_t[i, 0], g.x0_images[i, 0], g.current_images[i, 0], req.space,
                                            API_PANEL), gap=2),
                    f"step {i + 1}/{len(g.timesteps)}, t={t}") for i, t in enumerate(g.timesteps)]
@@ -360,19 +433,22 @@ def build_denoising_tab(service, ui=None) -> None:
     # ---- events ------------------------------------------------------------------------------------
     outputs_view = [*latent_imgs, *pixel_imgs, plot, status]
     lang_in = [ui.language] if ui is not None else []
-    generate_btn.click(on_generate, [digit, seed, steps, sampler, guidance, with_pixel, *lang_in],
-                       [run_state, frame, *outputs_view, comparison, timer], api_visibility="private",
-                       concurrency_id="denoising")
-    frame.input(on_scrub, [run_state, frame, *lang_in], [*outputs_view, timer], api_visibility="private",
-                trigger_mode="always_last", show_progress="hidden")
-    frame.release(on_scrub, [run_state, frame, *lang_in], [*outputs_view, timer], api_visibility="private",
-                  trigger_mode="always_last", show_progress="hidden")
-    timer.tick(on_tick, [run_state, frame, *lang_in], [frame, *outputs_view, timer], api_visibility="private",
-               show_progress="hidden")
+    quick = {"api_visibility": "private", "show_progress": "hidden", "concurrency_limit": None}
+    # Generate: stop playback and disable the button first, run, then enable it again (also after an error)
+    generate_btn.click(busy, None, [generate_btn, timer], **quick).then(
+        on_generate, [digit, seed, steps, sampler, guidance, with_pixel, *lang_in],
+        [run_state, index_state, frame, *outputs_view, comparison, timer], api_visibility="private",
+        concurrency_id="denoising").then(ready, None, generate_btn, **quick)
+    # preprocess=False: the slider's value arrives unchecked (a drag may race a new, shorter run); on_scrub clamps
+    for scrub in (frame.input, frame.release):
+        scrub(on_scrub, [run_state, frame, *lang_in], [index_state, *outputs_view, timer], api_visibility="private",
+              trigger_mode="always_last", show_progress="hidden", preprocess=False)
+    timer.tick(on_tick, [run_state, index_state, *lang_in], [index_state, frame, *outputs_view, timer],
+               api_visibility="private", show_progress="hidden")
     if ui is not None:
-        ui.language.change(on_language, [run_state, frame, ui.language], [comparison, quality, plot, status],
+        ui.language.change(on_language, [run_state, index_state, ui.language], [comparison, quality, plot, status],
                            api_visibility="private", show_progress="hidden")
-    play_btn.click(lambda: gr.Timer(active=True), None, timer, api_visibility="private", show_progress="hidden")
-    pause_btn.click(lambda: gr.Timer(active=False), None, timer, api_visibility="private", show_progress="hidden")
+    play_btn.click(lambda: gr.Timer(active=True), None, timer, **quick)
+    pause_btn.click(lambda: gr.Timer(active=False), None, timer, **quick)
     api_button.click(generate_api, [api_digit, api_seed, api_steps, api_sampler, api_guidance, api_space],
                      [api_final, api_frames, api_json], api_name="generate", concurrency_id="denoising")
