@@ -203,8 +203,8 @@ def check_latent_answer(question: LatentQuestion, shape: str | None, dims: str |
 def heldout_table(service: Catalogue) -> list[dict[str, Any]]:
     """One row per VAE with measured held-out metrics: name, dataset, split, n_images, input_shape ([C, H, W]
     counted: a padded digit counts its 28x28 pixels, see counted_input_shape), pad_to (the side the network gets,
-    or None), latent_shape, ratio (of the counted input), mse, psnr, ssim. VAEs without a measured MSE (untrained test models, VAEs still being measured) are left
-    out. Sorted by dataset, then MSE."""
+    or None), latent_shape, ratio (of the counted input), mse, psnr, ssim. VAEs without a measured MSE
+    (untrained test models, VAEs still being measured) are left out. Sorted by dataset, then MSE."""
     rows = []
     for name in service.names("vae"):
         metrics = service.metrics(name)

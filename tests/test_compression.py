@@ -210,6 +210,8 @@ def test_a_refused_number_leaves_no_stale_result(args, problem):
     else:  # the table and figure are drawn for the f and c typed (f=7: no common resolution is divisible by 7)
         assert [row[0] for row in table["data"]] == [r["resolution"] for r in resolution_table(factor, 4, 3)]
         assert figure.layout.annotations[0].text == f"Latent elements at f={factor}"
+        empty = [a.text for a in figure.layout.annotations if "No common resolution" in a.text]
+        assert empty == (["No common resolution is divisible by f=7"] if factor == 7 else [])
 
 
 def test_the_preset_turns_custom_when_its_numbers_are_edited(tiny_service):
@@ -268,10 +270,11 @@ def test_presets_table_states_each_rows_input_and_counts_real_pixels(shipped_ser
     headers = frame["headers"]
     rows = {row[0]: dict(zip(headers, row)) for row in frame["data"]}
     ratio, shape = headers[5], headers[3]
-    assert ratio == "ratio" and shape.startswith("input C x H x W")
+    assert ratio == "ratio" and shape == "input C x H x W"
     for p in PUBLISHED_VAES:
         row = rows[p.name]
-        assert row[shape] == "3x512x512" and row[ratio] == pytest.approx(p.factor ** 2 * 3 / p.latent_channels, abs=0.01)
+        assert row[shape] == "3x512x512"
+        assert row[ratio] == pytest.approx(p.factor ** 2 * 3 / p.latent_channels, abs=0.01)
     chapter = rows["chapter-vae-mnist (this project)"]
     assert chapter[ratio] == 12.25 == shipped_service.metrics("chapter-vae-mnist")["compression_ratio"]
     assert chapter[shape] == "1x28x28 (zero-padded to 32x32 for the network)" and chapter[headers[4]] == "4x4x4"

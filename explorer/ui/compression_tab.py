@@ -66,10 +66,11 @@ STRINGS = {
     "comp.col_latent_dims": ("latent dims", "潜变量数"),
     "comp.col_ratio": ("ratio", "压缩率"),
     "comp.col_kib": ("latent KiB (fp16)", "潜变量 KiB (fp16)"),
-    "comp.col_input": ("input C x H x W (published VAEs: 512²x3)", "输入 C x H x W（已发表的 VAE：512²x3）"),
+    "comp.col_input": ("input C x H x W", "输入 C x H x W"),
     "comp.col_latent": ("latent c x H/f x W/f", "潜变量 c x H/f x W/f"),
     "comp.padded": ("{shape} (zero-padded to {side}x{side} for the network)", "{shape}（为网络补零到 {side}x{side}）"),
     "comp.refused": ("⚠️ **Cannot compute these numbers:** {problem}.", "⚠️ **无法按这些数字计算：** {problem}。"),
+    "comp.fig_no_side": ("No common resolution is divisible by f={factor}", "没有常见分辨率能被 f={factor} 整除"),
     "comp.fig_none": ("No figure for these numbers: {problem}", "这些数字无法作图：{problem}"),
     "comp.col_source": ("source", "来源"),
     # the figure
@@ -181,6 +182,9 @@ def ratio_figure(factor: int, image_channels: int = 3, lang: str | None = "en") 
         rows = resolution_table(factor, c, image_channels)
         fig.add_trace(go.Scatter(x=[row["side"] for row in rows], y=[row["latent_dims"] for row in rows],
                                  mode="lines+markers", name=f"c={c}"), row=1, col=1)
+    if not rows:  # say why the left plot is empty
+        fig.add_annotation(text=text("comp.fig_no_side", lang, factor=factor), xref="x domain", yref="y domain",
+                           x=0.5, y=0.5, showarrow=False)
     channels, ratios = [1, 2, 3, 4, 8, 16, 32, 64], []
     for f in (4, 8, 16):
         ratios += [f * f * image_channels / c for c in channels]
