@@ -3,6 +3,7 @@
     python -m explorer.evaluate_diffusion                         # both denoisers, shipped settings
     python -m explorer.evaluate_diffusion ldm-mnist --guidance 1 2 3 5 --per-digit 20
     python -m explorer.evaluate_diffusion --steps 50 --sampler ddpm
+    python -m explorer.evaluate_diffusion --steps 1 2 3 5 10 --spacing trailing leading --per-digit 20
 
 Samples are drawn through the same generation path as the app (explorer.generation), with fixed
 seeds (seed + digit for the batch of each digit), so every figure can be re-run exactly.
@@ -14,6 +15,7 @@ the agreement is measured afresh on another set, so the reported figure is not t
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 import time
 from pathlib import Path
@@ -21,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .diffusion import SPACINGS
 from .generation import generate, validate_request
 
 CLASSIFIER = "mnist-classifier"
@@ -39,14 +42,14 @@ def classify(service, images: np.ndarray, classifier: str = CLASSIFIER) -> np.nd
 
 
 def grade(service, name: str, per_digit: int = 50, steps: int = 50, sampler: str = "ddim",
-          guidance: float = 3.0, seed: int = 1000, classifier: str = CLASSIFIER) -> dict:
+          guidance: float = 3.0, seed: int = 1000, classifier: str = CLASSIFIER, spacing: str = "trailing") -> dict:
     """Generate `per_digit` samples of each digit 0-9 with `name`; the classifier's agreement with the
     requested digit overall and per digit, its mean confidence, and the settings and time taken."""
     space = service.config(name).get("space", "latent")
     start = time.perf_counter()
     per_digit_agreement, confidences, correct = {}, [], 0
     for digit in range(10):
-        request = validate_request(digit, seed + digit, steps, sampler, guidance, space)
+        request = validate_request(digit, seed + digit, steps, sampler, guidance, space, spacing)
         images = generate(service, request, model=name, batch=per_digit, decode_frames=False).final
         probs = classify(service, images, classifier)
         hits = int((probs.argmax(1) == digit).sum())
@@ -56,7 +59,7 @@ def grade(service, name: str, per_digit: int = 50, steps: int = 50, sampler: str
     return {"agreement": correct / (10 * per_digit), "n_samples": 10 * per_digit, "per_digit": per_digit_agreement,
             "mean_confidence": float(np.mean(confidences)), "classifier": classifier,
             "classifier_test_accuracy": service.metrics(classifier).get("accuracy"),
-            "settings": {"steps": steps, "sampler": sampler, "guidance": guidance, "seed": seed,
+            "settings": {"steps": steps, "sampler": sampler, "spacing": spacing, "guidance": guidance, "seed": seed,
                          "seeds": f"seed + digit, batch of {per_digit} per digit"},
             "seconds": round(time.perf_counter() - start, 1)}
 
@@ -80,14 +83,16 @@ def select_and_grade(service, name: str, per_digit: int = 50, select_per_digit: 
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Grade every (denoiser, spacing, steps, guidance) combination asked for and print one row each."""
     from .service import ModelService
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("names", nargs="*", help="denoiser checkpoints (default: every denoiser)")
     parser.add_argument("--checkpoints", type=Path, default=None, help="checkpoint folder (default: checkpoints/)")
     parser.add_argument("--per-digit", type=int, default=50)
-    parser.add_argument("--steps", type=int, default=EVAL_SETTINGS["steps"])
+    parser.add_argument("--steps", type=int, nargs="+", default=[EVAL_SETTINGS["steps"]])
     parser.add_argument("--sampler", default=EVAL_SETTINGS["sampler"])
+    parser.add_argument("--spacing", nargs="+", choices=SPACINGS, default=["trailing"])
     parser.add_argument("--guidance", type=float, nargs="+", default=[EVAL_SETTINGS["guidance"]])
     parser.add_argument("--seed", type=int, default=EVAL_SETTINGS["seed"])
     parser.add_argument("--threads", type=int, default=None)
@@ -95,19 +100,23 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     service = ModelService(args.checkpoints, device="cpu")
-    names = args.names or service.names("denoiser")
-    print(f"{'denoiser':16s} {'space':6s} {'sampler':7s} {'steps':>5s} {'guid.':>5s} {'agreement':>9s} "
-          f"{'conf.':>6s} {'worst digit':>12s} {'train':>22s} {'seconds':>8s}")
-    for name in names:
-        metrics = service.metrics(name)
-        budget = f"{metrics.get('train_steps', '?')}x{metrics.get('batch_size', '?')}, {metrics.get('train_seconds', '?')} s"
-        for guidance in args.guidance:
-            r = grade(service, name, args.per_digit, args.steps, args.sampler, guidance, args.seed)
-            worst = min(r["per_digit"], key=r["per_digit"].get)
-            print(f"{name:16s} {service.config(name).get('space', '?'):6s} {args.sampler:7s} {args.steps:5d} "
-                  f"{guidance:5.1f} {100 * r['agreement']:8.1f}% {r['mean_confidence']:6.3f} "
-                  f"{worst:>5s} {100 * r['per_digit'][worst]:5.1f}% {budget:>22s} {r['seconds']:8.1f}", flush=True)
+    print(f"{'denoiser':16s} {'space':6s} {'sampler':7s} {'spacing':8s} {'steps':>5s} {'guid.':>5s} "
+          f"{'agreement':>9s} {'conf.':>6s} {'worst digit':>12s} {'train':>22s} {'seconds':>8s}")
+    for name in args.names or service.names("denoiser"):
+        for spacing, steps, guidance in itertools.product(args.spacing, args.steps, args.guidance):
+            r = grade(service, name, args.per_digit, steps, args.sampler, guidance, args.seed, spacing=spacing)
+            print(result_row(service, name, r), flush=True)
     return 0
+
+
+def result_row(service, name: str, r: dict) -> str:
+    """One printed line for grade()'s result `r` of denoiser `name`, with its training budget."""
+    metrics, s = service.metrics(name), r["settings"]
+    budget = f"{metrics.get('train_steps', '?')}x{metrics.get('batch_size', '?')}, {metrics.get('train_seconds', '?')} s"
+    worst = min(r["per_digit"], key=r["per_digit"].get)
+    return (f"{name:16s} {service.config(name).get('space', '?'):6s} {s['sampler']:7s} {s['spacing']:8s} "
+            f"{s['steps']:5d} {s['guidance']:5.1f} {100 * r['agreement']:8.1f}% {r['mean_confidence']:6.3f} "
+            f"{worst:>5s} {100 * r['per_digit'][worst]:5.1f}% {budget:>22s} {r['seconds']:8.1f}")
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .diffusion import MAX_STEPS, SAMPLERS, NoiseSchedule, sample_progressive
+from .diffusion import MAX_STEPS, SAMPLERS, SPACINGS, NoiseSchedule, sample_progressive
 
 SPACES = ("latent", "pixel")
 NULL_LABEL = 10  # the UNet's "no digit" class, used for unconditional samples and classifier-free guidance
@@ -51,7 +51,8 @@ def torch_threads(n: int):
 
 @dataclass(frozen=True)
 class GenerationRequest:
-    """A validated request. digit -1 means unconditional."""
+    """A validated request. digit -1 means unconditional; spacing: which timesteps the steps visit
+    (explorer.diffusion: "trailing" starts at pure noise, "leading" is Stable Diffusion 1.x's)."""
 
     digit: int
     seed: int
@@ -59,6 +60,7 @@ class GenerationRequest:
     sampler: str
     guidance: float
     space: str = "latent"
+    spacing: str = "trailing"
 
 
 # Why a request is refused, in English (what the API returns); RequestError keeps the code and values so that a
@@ -72,6 +74,7 @@ REFUSALS = {
     "guidance_number": "guidance must be a number, got {value!r}",
     "guidance_range": "guidance must be between {low:g} and {high:g}; got {value!r}",
     "space_unknown": "space must be one of {choices}; got {value!r}",
+    "spacing_unknown": "spacing must be one of {choices}; got {value!r}",
     "no_denoiser": "no {space}-space denoiser checkpoint is installed; train one with "
                    "`python -m explorer.train_diffusion {name}`",
 }
@@ -105,7 +108,7 @@ def _choice(value: Any, choices: tuple[str, ...], code: str) -> str:
 
 
 def validate_request(digit: Any, seed: Any, steps: Any, sampler: Any, guidance: Any,
-                     space: Any = "latent") -> GenerationRequest:
+                     space: Any = "latent", spacing: Any = "trailing") -> GenerationRequest:
     """Check every field; raises RequestError (a ValueError) with a message a student can act on."""
     digit = _as_int(digit, "digit")
     if not -1 <= digit <= 9:
@@ -124,7 +127,8 @@ def validate_request(digit: Any, seed: Any, steps: Any, sampler: Any, guidance: 
     low, high = GUIDANCE_RANGE
     if not (math.isfinite(guidance) and low <= guidance <= high):
         raise RequestError("guidance_range", low=low, high=high, value=guidance)
-    return GenerationRequest(digit, seed, steps, sampler, guidance, _choice(space, SPACES, "space_unknown"))
+    return GenerationRequest(digit, seed, steps, sampler, guidance, _choice(space, SPACES, "space_unknown"),
+                             _choice(spacing, SPACINGS, "spacing_unknown"))
 
 
 def denoiser_for(service, space: str) -> str:
@@ -135,9 +139,11 @@ def denoiser_for(service, space: str) -> str:
     return PREFERRED[space] if PREFERRED[space] in names else names[0]
 
 
-def schedule_of(config: dict) -> NoiseSchedule:
-    """The NoiseSchedule a denoiser checkpoint was trained with (config.json "schedule")."""
-    return NoiseSchedule(**config.get("schedule", {}))
+def schedule_of(config: dict, spacing: str | None = None) -> NoiseSchedule:
+    """The NoiseSchedule a denoiser checkpoint was trained with (config.json "schedule"); `spacing`, when
+    given, sets which timesteps sampling visits."""
+    extra = {"timestep_spacing": spacing} if spacing else {}
+    return NoiseSchedule(**{**config.get("schedule", {}), **extra})
 
 
 def guided_eps(model: torch.nn.Module, x: torch.Tensor, t: int, digit: int, guidance: float) -> torch.Tensor:
@@ -235,7 +241,7 @@ def _generate(service, request: GenerationRequest, model: str | None, batch: int
     vae = config.get("vae") if config.get("space") == "latent" else None
     scale = float(config.get("scale_factor") or 1.0)
     shape = (batch, *config["sample_shape"])
-    schedule = schedule_of(config)
+    schedule = schedule_of(config, request.spacing)
 
     def work(loaded):
         generator = torch.Generator(device=service.device).manual_seed(request.seed)

@@ -44,8 +44,9 @@ def service(tmp_path_factory):
 # ---- validation ----------------------------------------------------------------------------------
 def test_valid_request_is_normalised():
     r = validate_request(3.0, "7", 50, " DDIM ", "2.5", "Latent")
-    assert r == GenerationRequest(3, 7, 50, "ddim", 2.5, "latent")
+    assert r == GenerationRequest(3, 7, 50, "ddim", 2.5, "latent", "trailing")
     assert validate_request(-1, 0, 1000, "ddpm", 0, "pixel").digit == -1
+    assert validate_request(3, 0, 2, "ddim", 1, "latent", " Leading ").spacing == "leading"
 
 
 @pytest.mark.parametrize("args, message", [
@@ -61,6 +62,7 @@ def test_valid_request_is_normalised():
     ((10, 0, 50, "ddim", 3), "digit must be 0-9, or -1"),
     ((-2, 0, 50, "ddim", 3), "digit must be 0-9, or -1"),
     ((3, -1, 50, "ddim", 3), "seed must be between"),
+    ((3, 0, 50, "ddim", 3, "latent", "linspace"), "spacing must be one of trailing, leading"),
 ])
 def test_bad_requests_get_clear_messages(args, message):
     with pytest.raises(ValueError, match=message):
@@ -102,7 +104,7 @@ def test_latent_generation_keeps_and_decodes_every_step(service):
     # decoding divides by the scale factor (latents were diffused x scale_factor)
     np.testing.assert_allclose(g.current_images[3], service.decode("tiny-sd-mnist", g.x_t[3] / 0.5), atol=1e-5)
     np.testing.assert_allclose(g.x0_images[5], service.decode("tiny-sd-mnist", g.pred_x0[5] / 0.5), atol=1e-5)
-    # DDIM's last step lands on its own x0 prediction (alpha-bar of the step after t=0 is 1)
+    # DDIM's last step lands on its own x0 prediction (alpha-bar after the last timestep is 1)
     np.testing.assert_allclose(g.final, g.x0_images[-1], atol=1e-5)
     # the first step starts from pure noise: x_T ~ N(0, I)
     assert abs(float(g.x_t[0].std()) - 1.0) < 0.35
@@ -143,6 +145,18 @@ def test_pixel_generation_and_unconditional(service):
 def test_schedule_comes_from_the_checkpoint(service):
     assert schedule_of(service.config("tiny-pixel-dm")).clip_sample is True
     assert schedule_of(service.config("tiny-ldm")).clip_sample is False
+    assert schedule_of(service.config("tiny-ldm")).timestep_spacing == "trailing"
+    assert schedule_of(service.config("tiny-ldm"), "leading").timestep_spacing == "leading"
+
+
+def test_the_request_chooses_the_timestep_spacing(service):
+    """Same noise, other timesteps: trailing starts at t=999, leading at (n-1) * (1000 // n)."""
+    trailing = generate(service, validate_request(2, 5, 4, "ddim", 2.0), decode_frames=False)
+    leading = generate(service, validate_request(2, 5, 4, "ddim", 2.0, "latent", "leading"), decode_frames=False)
+    assert trailing.timesteps == [999, 749, 499, 249] and leading.timesteps == [750, 500, 250, 0]
+    np.testing.assert_array_equal(trailing.x_t[0], leading.x_t[0])
+    assert not np.allclose(trailing.final, leading.final)
+    assert leading.timings()["settings"]["spacing"] == "leading"
 
 
 def test_models_endpoint_describes_denoisers(service):
@@ -156,6 +170,7 @@ def test_grade_counts_agreement_per_digit(service):
 
     report = grade(service, "tiny-ldm", per_digit=2, steps=2, classifier="tiny-classifier")
     assert report["n_samples"] == 20 and set(report["per_digit"]) == {str(d) for d in range(10)}
+    assert report["settings"]["spacing"] == "trailing"
     assert all(v in (0.0, 0.5, 1.0) for v in report["per_digit"].values())
     assert math.isclose(report["agreement"], np.mean(list(report["per_digit"].values())))
     # recompute digit 7 by hand through the same path

@@ -143,6 +143,7 @@ REFUSALS_ZH = {
     "guidance_number": "引导系数必须是数字，收到 {value!r}",
     "guidance_range": "引导系数必须在 {low:g} 到 {high:g} 之间；收到 {value!r}",
     "space_unknown": "空间必须是 {choices} 之一；收到 {value!r}",
+    "spacing_unknown": "时间步间隔方式必须是 {choices} 之一；收到 {value!r}",
     "no_denoiser": "未安装{space}空间的去噪模型检查点；请用 `python -m explorer.train_diffusion {name}` 训练",
 }
 STRINGS.update({f"den.err.{k}": (english, REFUSALS_ZH[k]) for k, english in REFUSALS.items()})
