@@ -79,17 +79,24 @@ def test_generate_disables_the_button_and_enables_it_after_success_or_error(tab)
 
 def test_generate_errors_in_chinese(tab):
     with pytest.raises(gr.Error, match="随机种子必须在 0 到 4294967295 之间；收到 4294967296"):
-        tab["on_generate"].fn(3, 2**32, 10, "ddim", 1.0, False, "zh")
+        tab["on_generate"].fn(3, 2**32, 10, "ddim", 1.0, "trailing", False, "zh")
     with pytest.raises(gr.Error, match="seed must be between 0 and 4294967295; got -1"):
-        tab["on_generate"].fn(3, -1, 10, "ddim", 1.0, False, "en")
+        tab["on_generate"].fn(3, -1, 10, "ddim", 1.0, "trailing", False, "en")
 
 
 def test_a_one_step_run_has_a_fixed_full_slider(service, tab):
     slider = step_slider(1)
     assert (slider.minimum, slider.maximum, slider.value, slider.interactive) == (0, 1, 1, False)
     assert step_slider(8).interactive and (step_slider(8).minimum, step_slider(8).maximum) == (1, 8)
-    state, index, slider, *_, timer = tab["on_generate"].fn(3, 0, 1, "ddim", 1.0, False, "en")
+    state, index, slider, *_, timer = tab["on_generate"].fn(3, 0, 1, "ddim", 1.0, "trailing", False, "en")
     assert len(state["timesteps"]) == 1 and index == 1 and slider.maximum == 1 and not timer.active
+
+
+def test_the_spacing_radio_reaches_the_sampler(tab):
+    trailing = tab["on_generate"].fn(3, 0, 2, "ddim", 1.0, "trailing", False, "en")[0]
+    leading = tab["on_generate"].fn(3, 0, 2, "ddim", 1.0, "leading", False, "en")[0]
+    assert trailing["timesteps"] == [999, 499] and leading["timesteps"] == [500, 0]
+    assert leading["latent"]["timings"]["settings"]["spacing"] == "leading"
 
 
 # ---- words ----------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import gradio as gr
 import numpy as np
 
 from ..checkpoint import CheckpointError
+from ..diffusion import SPACINGS
 from ..denoising_view import (API_PANEL, SCHEDULE_LABELS, frame_strip, schedule_figure, speedup_rows, step_panels,
                               to_uint8)
 from ..evaluate_diffusion import EVAL_SETTINGS, GUIDANCE_GRID
@@ -37,6 +38,10 @@ STRINGS = {
     "den.seed": ("Seed", "随机种子"),
     "den.sampler": ("Sampler", "采样器"),
     "den.steps": ("Steps (1-1000)", "步数（1-1000）"),
+    "den.spacing": ("Timestep spacing (trailing: the first step is at t = 999, pure noise; leading: Stable "
+                    "Diffusion 1.x's, the first step is at (steps - 1) x (1000 // steps))",
+                    "时间步间隔方式（trailing：第一步在 t = 999，即纯噪声；leading：Stable Diffusion 1.x 的方式，"
+                    "第一步在 (步数 - 1) x (1000 // 步数)）"),
     "den.guidance": ("Classifier-free guidance scale (0 = unconditional, 1 = conditional only)",
                      "无分类器引导系数（0 = 无条件，1 = 仅条件）"),
     "den.with_pixel": ("Also run the same request in pixel space (for the speed comparison)",
@@ -320,6 +325,7 @@ def build_denoising_tab(service, ui=None) -> None:
             seed = gr.Number(0, precision=0, label=tr("den.seed"))  # range checked (and worded) by validate_request
             sampler = gr.Radio([("DDIM", "ddim"), ("DDPM", "ddpm")], value="ddim", label=tr("den.sampler"))
             steps = gr.Slider(1, 1000, value=50, step=1, label=tr("den.steps"))
+            spacing = gr.Radio(list(SPACINGS), value=SPACINGS[0], label=tr("den.spacing"))
             guidance = gr.Slider(*GUIDANCE_RANGE, value=default_guidance, step=0.5, label=tr("den.guidance"))
             with_pixel = gr.Checkbox(has_pixel, label=tr("den.with_pixel"), interactive=has_pixel)
             generate_btn = gr.Button(tr("den.generate"), variant="primary")
@@ -373,13 +379,13 @@ def build_denoising_tab(service, ui=None) -> None:
         return [*panels_at(state["latent"], i), *panels_at(state["pixel"], i),
                 schedule_plot(schedule, lang, state["timesteps"], t), status_text]
 
-    def on_generate(digit_v, seed_v, steps_v, sampler_v, guidance_v, with_pixel_v, lang_v=None):
+    def on_generate(digit_v, seed_v, steps_v, sampler_v, guidance_v, spacing_v, with_pixel_v, lang_v=None):
         """Run the request (latent, and pixel when asked) and show step 1; playback starts by itself."""
         lang = _lang(lang_v)
         try:
-            requests = [validate_request(digit_v, seed_v, steps_v, sampler_v, guidance_v, "latent")]
-            if with_pixel_v and has_pixel:
-                requests.append(validate_request(digit_v, seed_v, steps_v, sampler_v, guidance_v, "pixel"))
+            spaces = ("latent", "pixel") if with_pixel_v and has_pixel else ("latent",)
+            requests = [validate_request(digit_v, seed_v, steps_v, sampler_v, guidance_v, space, spacing_v)
+                        for space in spaces]
             runs = generate_all(service, requests)  # one GPU borrow on ZeroGPU for both spaces
             latent, pixel = runs[0], (runs[1] if len(runs) > 1 else None)
         except (ValueError, CheckpointError) as exc:
@@ -437,7 +443,7 @@ def build_denoising_tab(service, ui=None) -> None:
     quick = {"api_visibility": "private", "show_progress": "hidden", "concurrency_limit": None}
     # Generate: stop playback and disable the button first, run, then enable it again (also after an error)
     generate_btn.click(busy, None, [generate_btn, timer], **quick).then(
-        on_generate, [digit, seed, steps, sampler, guidance, with_pixel, *lang_in],
+        on_generate, [digit, seed, steps, sampler, guidance, spacing, with_pixel, *lang_in],
         [run_state, index_state, frame, *outputs_view, comparison, timer], api_visibility="private",
         concurrency_id="denoising").then(ready, None, generate_btn, **quick)
     # preprocess=False: the slider's value arrives unchecked (a drag may race a new, shorter run); on_scrub clamps
