@@ -390,9 +390,10 @@ def build_with_language(service, *builders):
     with gr.Blocks() as demo:
         language = gr.Radio(["en", "zh"], value="en")
         with gr.Tabs() as tabs:
+            ui = AppContext(language=language, tabs=tabs)  # one context for all tabs, as the app has
             for key, builder in builders:
                 with gr.Tab(key, id=key):
-                    builder(service, AppContext(language=language, tabs=tabs))
+                    builder(service, ui)
     return demo, language
 
 
@@ -464,6 +465,6 @@ def test_open_the_latent_map_on_the_2d_vae(tab, tiny_service, monkeypatch):
     tabs = next(b for b in demo.blocks.values() if isinstance(b, gr.Tabs))
     link = next(f for f in demo.fns.values() if tabs in f.outputs)
     dropdown = next(o for o in link.outputs if isinstance(o, gr.Dropdown))
-    assert dropdown.label.key == tab.LATENT_MAP_MODEL_LABEL
+    assert dropdown.label.key == "lmap.model"  # the Latent map tab's own dropdown
     selected, model = link.fn()
     assert selected.selected == "latent_map" and model["value"] == "tiny-2d"

@@ -3,7 +3,7 @@ sharing one ModelService, plus the /models and /ping APIs."""
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import gradio as gr
 
@@ -36,12 +36,14 @@ RESIZE_JS = "() => { setTimeout(() => window.dispatchEvent(new Event('resize')),
 @dataclass(frozen=True)
 class AppContext:
     """What a tab builder may wire to besides the service: `language` (a gr.Radio whose value, "en" or "zh",
-    follows the page's language; pass it as an input to word Python-side messages with `i18n.text`) and `tabs`
-    (the gr.Tabs; return `gr.Tabs(selected="<tab key>")` to switch tabs). A builder receives it when it takes
-    a second parameter: `def build_<key>_tab(service, ui)`."""
+    follows the page's language; pass it as an input to word Python-side messages with `i18n.text`), `tabs`
+    (the gr.Tabs; return `gr.Tabs(selected="<tab key>")` to switch tabs) and `components` (components a tab
+    shares with tabs built after it, by a "<tab key>.<name>" key, e.g. "latent_map.model"). A builder receives
+    it when it takes a second parameter: `def build_<key>_tab(service, ui)`."""
 
     language: gr.Radio
     tabs: gr.Tabs
+    components: dict = field(default_factory=dict)
 
 
 def _accepts_context(builder) -> bool:

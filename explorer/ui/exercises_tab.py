@@ -234,7 +234,7 @@ register(STRINGS)
 
 TREND_CHOICES = ("rises", "falls", "flat")
 DISTRIBUTION_CHOICES = ("prior_clusters", "prior_mixed", "spread")
-LATENT_MAP_MODEL_LABEL = "lmap.model"  # i18n key of the Latent map tab's model dropdown label
+LATENT_MAP_MODEL = "latent_map.model"  # the Latent map tab's model dropdown in AppContext.components
 PRIVATE = {"api_visibility": "private", "show_progress": "hidden"}
 
 
@@ -452,15 +452,12 @@ def measure_distribution(service, choice: str | None, lang: str) -> str:
                 nn=stats["nn_same_digit"], truth=text(f"ex4.{truth}", lang))
 
 
-def latent_map_model_dropdown() -> gr.Dropdown | None:
-    """The Latent map tab's model dropdown in the Blocks being built, when it offers the 2-D VAE; else None.
-    explorer.ui.app builds that tab before this one but does not expose its components (AppContext holds the
-    language and the Tabs only), so the dropdown is found by its label's i18n key."""
-    root = gr.context.Context.root_block
-    for block in (root.blocks.values() if root is not None else ()):
-        if (isinstance(block, gr.Dropdown) and getattr(block.label, "key", None) == LATENT_MAP_MODEL_LABEL
-                and any(value == ex.PLANAR_MODEL for _, value in block.choices)):
-            return block
+def latent_map_model_dropdown(components: dict) -> gr.Dropdown | None:
+    """The Latent map tab's model dropdown (shared through AppContext.components) when it offers the 2-D VAE;
+    else None."""
+    block = components.get(LATENT_MAP_MODEL)
+    if isinstance(block, gr.Dropdown) and any(value == ex.PLANAR_MODEL for _, value in block.choices):
+        return block
     return None
 
 
@@ -472,14 +469,14 @@ def open_latent_map(tabs, model_dropdown) -> tuple:
     return lambda: (gr.Tabs(selected="latent_map"), gr.update(value=ex.PLANAR_MODEL)), [tabs, model_dropdown]
 
 
-def build_exercise4(service, language, tabs) -> None:
+def build_exercise4(service, language, tabs, components: dict) -> None:
     """The prediction, a link to the Latent map (on the 2-D VAE) and the measurement."""
     gr.Markdown(tr_format("ex4.task", model=ex.PLANAR_MODEL), latex_delimiters=LATEX)
     open_map = gr.Button(tr("ex4.open_map"), variant="secondary", visible=tabs is not None)
     choice = gr.Radio([(tr(f"ex4.{c}"), c) for c in DISTRIBUTION_CHOICES], value=None, label=tr("ex4.prediction"))
     measure = gr.Button(tr("ex4.measure"), variant="primary")
     if tabs is not None:
-        show_map, outputs = open_latent_map(tabs, latent_map_model_dropdown())
+        show_map, outputs = open_latent_map(tabs, latent_map_model_dropdown(components))
         open_map.click(show_map, None, outputs, **PRIVATE)
     Reworded(lambda c, lang: measure_distribution(service, c, lang), [gr.Markdown()], language).on(
         measure.click, [choice], progress="full")
@@ -540,10 +537,11 @@ def build_exercises_tab(service, ui=None) -> None:
     without it (a test building the tab alone) checks answer in English and the map button is hidden."""
     language = ui.language if ui is not None else gr.State("en")
     tabs = ui.tabs if ui is not None else None
+    components = ui.components if ui is not None else {}
     gr.Markdown(tr("ex.intro"))
     for number, build in enumerate((lambda: build_exercise1(service, language), lambda: build_exercise2(language),
                                     lambda: build_exercise3(service, language),
-                                    lambda: build_exercise4(service, language, tabs),
+                                    lambda: build_exercise4(service, language, tabs, components),
                                     lambda: build_exercise5(service, language)), start=1):
         with gr.Accordion(tr(f"ex{number}.title"), open=number == 1):
             build()

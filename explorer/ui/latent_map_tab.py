@@ -151,6 +151,8 @@ def build_latent_map_tab(service, ui=None) -> None:
         with gr.Column(scale=3):
             with gr.Row():
                 model_dd = gr.Dropdown(models, value=default_model, label=tr("lmap.model"))
+                if ui is not None:
+                    ui.components["latent_map.model"] = model_dd  # the Exercises tab opens the map on a model
                 projection_radio = gr.Radio([("UMAP", "umap"), ("PCA", "pca")], value="umap",
                                             label=tr("lmap.projection"))
             status_md = gr.Markdown()

@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from .. import data
+from ..compression import format_ratio
 from ..image_input import PHRASES, ImageInputError, Phrase, Phrases, load_image, refuse
 from ..reconstruction import (Reconstruction, channel_gains, colormap, error_scale, latent_channel_images,
                               rate_distortion_points, reconstruct, reconstruct_any, sampling_noise, sd3_points,
@@ -279,7 +280,7 @@ def _channel_traces(fig: go.Figure, sweep: list[dict], sd3: list[dict], lang: st
             x=[p["channels"] for p in sweep], y=[p["psnr"] for p in sweep], mode="lines+markers+text",
             text=[f"{p['psnr']:.1f}" for p in sweep], textposition="top center",
             name=text("rec.rd_ours_trace", lang), marker={"size": 10, "color": BLUE}, legendgroup="ours",
-            hovertext=[f"{p['name']}: {p['psnr']:.2f} dB, {p['compression_ratio']:.1f}x" for p in sweep],
+            hovertext=[f"{p['name']}: {p['psnr']:.2f} dB, {format_ratio(p['compression_ratio'])}x" for p in sweep],
             hoverinfo="text"), row=1, col=1)
     fig.add_trace(go.Scatter(
         x=[p["channels"] for p in sd3], y=[p["psnr"] for p in sd3], mode="lines+markers+text",
@@ -320,7 +321,8 @@ def rate_distortion_table(points: list[dict], lang: str = "en") -> str:
             g = gains.get(p["channels"])
             step = f"{g['from']}→{g['to']}: {g['gain_db']:+.2f} dB" if g else ""
             per = f"{g['db_per_doubling']:+.2f}" if g else ""
-            lines.append(f"| {label} | {p['channels']} | {p['psnr']:.2f} | {p['compression_ratio']:.1f}x | {step} | {per} |")
+            ratio = format_ratio(p["compression_ratio"])
+            lines.append(f"| {label} | {p['channels']} | {p['psnr']:.2f} | {ratio}x | {step} | {per} |")
     if len(sweep) < 5:
         lines.append(f"\n*{text('rec.rd_missing', lang, n=len(sweep))}*")
     return "\n".join(lines)
@@ -333,7 +335,7 @@ def metrics_table(results: list[Reconstruction], lang: str = "en") -> str:
         psnr = "∞" if j["psnr"] is None else f"{j['psnr']:.2f}"
         shape = "x".join(str(s) for s in j["latent_shape"])
         lines.append(f"| {r.model} | {j['mse']:.5f} | {psnr} | {j['ssim']:.4f} | {shape} | "
-                     f"{j['compression_ratio']:.1f}x | {j['kl_nats']:.1f} |")
+                     f"{format_ratio(j['compression_ratio'])}x | {j['kl_nats']:.1f} |")
     return "\n".join(lines)
 
 
@@ -342,7 +344,7 @@ def latent_text(r: Reconstruction, noise: dict | None = None, lang: str = "en") 
     (see sampling_noise), how much the sampled z changed the output."""
     numbers, pixels = r.z.size, r.original.size
     head = (text("rec.latent_head", lang, shape=list(r.z.shape), numbers=f"{numbers:,}", pixels=f"{pixels:,}",
-                 image="x".join(map(str, r.original.shape)), ratio=f"{r.compression_ratio:.1f}") + "  \n"
+                 image="x".join(map(str, r.original.shape)), ratio=format_ratio(r.compression_ratio)) + "  \n"
             + text("rec.sigma", lang, mean=f"{float(r.std.mean()):.3g}", max=f"{float(r.std.max()):.3g}"))
     if noise is not None:
         psnr = noise["psnr_vs_mean"]
