@@ -128,7 +128,7 @@ def _current_marker(fig: go.Figure, current: int, abar: np.ndarray, snr: np.ndar
                              marker={"size": 12, "color": "#ff7f0e"}), secondary_y=False)
     fig.add_annotation(x=current, y=1.02, yref="paper", yanchor="bottom", showarrow=False,
                        xanchor="left" if current < len(abar) / 2 else "right",  # the text stays inside the plot
-                       text=f"t={current}  ᾱ={abar[current]:.4f}  SNR={snr[current]:.3g}")
+                       text=f"t={current}  ᾱ={abar[current]:.4g}  SNR={snr[current]:.3g}")
 
 
 def speedup_rows(latent: dict, pixel: dict | None) -> list[dict]:

@@ -17,7 +17,7 @@ from ..denoising_view import (API_PANEL, SCHEDULE_LABELS, frame_strip, schedule_
 from ..evaluate_diffusion import EVAL_SETTINGS, GUIDANCE_GRID
 from ..generation import (GUIDANCE_RANGE, REFUSALS, Generation, RequestError, denoiser_for, generate, generate_all,
                           schedule_of, validate_request)
-from .i18n import register, text, tr
+from .i18n import register, text, tr, tr_format
 from .learn import maths_panel
 
 STRINGS = {
@@ -63,9 +63,9 @@ STRINGS = {
     "den.schedule": ("Noise schedule: how much signal is left at each t", "噪声调度：每个 t 还剩多少信号"),
     "den.press": ("Press **Generate** to run the sampler; every step is kept for playback.",
                   "点击 **生成** 运行采样器；每一步都会保存下来用于回放。"),
-    "den.status": ("**Step {i} / {n}** (t = {t}): ᾱ_t = {abar:.4f} of the signal's variance is left, SNR = {snr:.3g}. "
+    "den.status": ("**Step {i} / {n}** (t = {t}): ᾱ_t = {abar:.4g} of the signal's variance is left, SNR = {snr:.3g}. "
                    "{space_note}",
-                   "**第 {i} / {n} 步**（t = {t}）：信号方差还剩 ᾱ_t = {abar:.4f}，信噪比 SNR = {snr:.3g}。{space_note}"),
+                   "**第 {i} / {n} 步**（t = {t}）：信号方差还剩 ᾱ_t = {abar:.4g}，信噪比 SNR = {snr:.3g}。{space_note}"),
     "den.no_pixel": ("Pixel space was not run.", "未运行像素空间。"),
     "den.compare_title": ("#### Measured on this machine, this request", "#### 本机实测（本次请求）"),
     "den.col_what": ("Quantity", "指标"),
@@ -108,8 +108,8 @@ STRINGS = {
                          "classifier agrees with the requested digit |\n|---|---|---|---|---|",
                          "| 模型 | 空间 | 训练预算 | 训练耗时（2 个共享 CPU 核） | 分类器认同所请求数字的比例 |\n"
                          "|---|---|---|---|---|"),
-    "den.agree": ("{pct:.1f}% of {n} ({sampler}, {steps} steps, guidance {g:g})",
-                  "{pct:.1f}%，共 {n} 个（{sampler}，{steps} 步，引导系数 {g:g}）"),
+    "den.agree": ("{pct:.1f}% of {n} ({sampler}, {spacing} spacing, {steps} steps, guidance {g:g})",
+                  "{pct:.1f}%，共 {n} 个（{sampler}，{spacing} 时间步间隔，{steps} 步，引导系数 {g:g}）"),
     "den.sweep": ("guidance chosen on other seeds: {sweep}", "在另一组种子上选择引导系数：{sweep}"),
     "den.quality_note": (
         "Each model's guidance scale was chosen from {grid} on one set of seeds and the agreement above was then "
@@ -120,6 +120,24 @@ STRINGS = {
         "（`python -m explorer.train_diffusion --evaluate-only`）。该分类器对真实留出数字的准确率为 {acc:.1f}%。"
         "较大的引导系数会让像素空间的样本过饱和（那里 x0 被裁剪到 [-1, 1]），所以两个空间偏好的系数可能不同。"),
     "den.not_graded": ("not measured", "未测量"),
+    "den.spacing_note": (
+        "**Few steps and the timestep spacing.** With *trailing* spacing (the default) the first step is always at "
+        "t = {t_first}, where only ᾱ = {abar:.1e} of the signal's variance is left. The UNet predicts the noise, and "
+        "its clean estimate x0 = (x_t - √(1 - ᾱ) ε) / √ᾱ divides the prediction's small errors by √ᾱ = {root:.4f}: "
+        "with few steps the latent samples come out as noise (pixel samples fare better, as x0 is clipped to "
+        "[-1, 1] there). *Leading* spacing, Stable Diffusion 1.x's, starts lower: 1 step runs at t = 0 (pure noise "
+        "labelled as an almost clean sample), 2 steps at t = 500 and 0. That mislabelled start keeps x0 better "
+        "conditioned, and this latent model draws better digits with 2-5 leading steps than with 2-5 trailing ones. "
+        "Lin et al. (2024) pair trailing spacing with a zero-terminal-SNR schedule and v-prediction, which these "
+        "models were not trained with. Measure it: `python -m explorer.evaluate_diffusion --steps 1 2 3 5 10 50 "
+        "--spacing trailing leading`.",
+        "**步数很少时与时间步间隔方式。** 使用 *trailing*（默认）时，第一步总是在 t = {t_first}，那里信号方差只剩 "
+        "ᾱ = {abar:.1e}。UNet 预测的是噪声，它对干净样本的估计 x0 = (x_t - √(1 - ᾱ) ε) / √ᾱ 会把预测中的小误差除以 "
+        "√ᾱ = {root:.4f}：步数很少时，潜空间样本基本是噪声（像素空间的样本好一些，因为那里 x0 被裁剪到 [-1, 1]）。"
+        "*leading* 是 Stable Diffusion 1.x 的方式，起点更低：1 步时在 t = 0（把纯噪声当作几乎干净的样本），2 步时在 "
+        "t = 500 和 0。这个“标错”的起点让 x0 的估计更稳定，因此这个潜空间模型用 2-5 步 leading 画出的数字比 2-5 步 "
+        "trailing 更好。Lin 等（2024）把 trailing 与终端信噪比为零的噪声调度和 v 预测一起使用，而这里的模型并不是这样训练的。"
+        "自己测一测：`python -m explorer.evaluate_diffusion --steps 1 2 3 5 10 50 --spacing trailing leading`。"),
     "den.guidance_note": ("Both spaces ran with guidance {g:g} here; the scales that graded best are {best}.",
                           "这里两个空间都使用引导系数 {g:g}；评测中表现最好的系数为 {best}。"),
     "den.missing": ("No latent denoiser is installed; train it with `python -m explorer.train_diffusion`.",
@@ -247,9 +265,7 @@ def quality_markdown(service, lang: str) -> str:
     for name in service.names("denoiser"):
         m, space = service.metrics(name), service.config(name).get("space", "?")
         a = m.get("agreement")
-        agree = (text("den.agree", lang).format(pct=100 * a["agreement"], n=a["n_samples"], sampler=a["settings"]["sampler"],
-                                               steps=a["settings"]["steps"], g=a["settings"]["guidance"])
-                 if a else text("den.not_graded", lang))
+        agree = agreement_text(a, lang) if a else text("den.not_graded", lang)
         if a and "guidance_selection" in a:
             sweep = ", ".join(f"{g}: {100 * v:.0f}%" for g, v in a["guidance_selection"]["agreement_by_guidance"].items())
             agree += "; " + text("den.sweep", lang).format(sweep=sweep)
@@ -262,6 +278,15 @@ def quality_markdown(service, lang: str) -> str:
         lines.append("\n" + text("den.quality_note", lang).format(grid=", ".join(f"{g:g}" for g in GUIDANCE_GRID),
                                                                   acc=100 * accuracy))
     return "\n".join(lines)
+
+
+def agreement_text(a: dict, lang: str) -> str:
+    """One metrics.json "agreement" record in words. Records made before the spacing was recorded were
+    sampled with "leading" spacing, the only one then."""
+    settings = a["settings"]
+    return text("den.agree", lang).format(pct=100 * a["agreement"], n=a["n_samples"], sampler=settings["sampler"],
+                                          spacing=settings.get("spacing", "leading"), steps=settings["steps"],
+                                          g=settings["guidance"])
 
 
 def best_guidance(service) -> dict[str, float]:
@@ -350,6 +375,10 @@ def build_denoising_tab(service, ui=None) -> None:
     plot = gr.Plot(schedule_plot(schedule, "en"), label=tr("den.schedule"))
     comparison = gr.Markdown()
     quality = gr.Markdown(quality_markdown(service, "en"))
+    if schedule is not None:
+        abar_first = float(schedule.alphas_cumprod[schedule.timesteps(1)[0]])
+        gr.Markdown(tr_format("den.spacing_note", t_first=schedule.timesteps(1)[0], abar=abar_first,
+                              root=abar_first ** 0.5))
     run_state = gr.State(None)
     index_state = gr.State(1)  # the 1-based step on show: playback reads it, never the slider
     timer = gr.Timer(TICK_SECONDS, active=False)
@@ -441,11 +470,14 @@ def build_denoising_tab(service, ui=None) -> None:
     outputs_view = [*latent_imgs, *pixel_imgs, plot, status]
     lang_in = [ui.language] if ui is not None else []
     quick = {"api_visibility": "private", "show_progress": "hidden", "concurrency_limit": None}
-    # Generate: stop playback and disable the button first, run, then enable it again (also after an error)
-    generate_btn.click(busy, None, [generate_btn, timer], **quick).then(
+    # Generate: stop playback and disable the button first, run, then enable it again. Gradio 6.31's frontend does
+    # not run a .then() after an error, so success and failure each get their own listener.
+    run = generate_btn.click(busy, None, [generate_btn, timer], **quick).then(
         on_generate, [digit, seed, steps, sampler, guidance, spacing, with_pixel, *lang_in],
         [run_state, index_state, frame, *outputs_view, comparison, timer], api_visibility="private",
-        concurrency_id="denoising").then(ready, None, generate_btn, **quick)
+        concurrency_id="denoising")
+    run.success(ready, None, generate_btn, **quick)
+    run.failure(ready, None, generate_btn, **quick)
     # preprocess=False: the slider's value arrives unchecked (a drag may race a new, shorter run); on_scrub clamps
     for scrub in (frame.input, frame.release):
         scrub(on_scrub, [run_state, frame, *lang_in], [index_state, *outputs_view, timer], api_visibility="private",
