@@ -2,10 +2,12 @@
 the denoising network is passed in. Follows diffusers' DDPMScheduler / DDIMScheduler (fixed_small
 variance, eta = 0 for DDIM, steps_offset 0) so results agree to float tolerance.
 
-Timestep spacing (which n of the T training timesteps a sampler visits) is "trailing" by default: the
-first step is always t = T - 1, pure noise, as Lin et al. 2024 ("Common Diffusion Noise Schedules and Sample
-Steps are Flawed", Table 2) recommend. "leading" (Stable Diffusion 1.x's default) starts at (n-1) * (T // n):
-with 1 step that is t = 0, so the model is told that pure noise is an almost clean sample.
+Timestep spacing (which n of the T training timesteps a sampler visits) is "leading" by default, Stable
+Diffusion 1.x's: it starts at (n-1) * (T // n), so 1 step runs at t = 0 and the model is told that pure noise is
+an almost clean sample. "trailing" always starts at t = T - 1, pure noise, as Lin et al. 2024 ("Common Diffusion
+Noise Schedules and Sample Steps are Flawed", Table 2) recommend together with a zero-terminal-SNR schedule and
+v-prediction; our epsilon-prediction models were not trained that way, and measured worse with it at few steps
+(README: "Few steps and the timestep spacing"), so it is an option, not the default.
 Each step goes from its timestep to the next one in the list (-1, i.e. abar = 1, after the last).
 
 Forward process:  q(x_t | x_0) = N(sqrt(abar_t) x_0, (1 - abar_t) I)
@@ -20,7 +22,8 @@ import numpy as np
 import torch
 
 SAMPLERS = ("ddpm", "ddim")
-SPACINGS = ("trailing", "leading")
+SPACINGS = ("leading", "trailing")
+DEFAULT_SPACING = "leading"
 MAX_STEPS = 1000
 
 
@@ -31,7 +34,7 @@ class NoiseSchedule:
     beta_end: float = 0.02
     beta_schedule: str = "linear"  # or "scaled_linear" (Stable Diffusion)
     clip_sample: bool = False  # clip x0_hat to [-1, 1]; right for pixels in [-1, 1], wrong for latents
-    timestep_spacing: str = "trailing"  # or "leading" (SD 1.x); see the module docstring
+    timestep_spacing: str = DEFAULT_SPACING  # or "trailing"; see the module docstring
 
     def __post_init__(self):
         if self.timestep_spacing not in SPACINGS:

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .diffusion import SPACINGS
+from .diffusion import DEFAULT_SPACING, SPACINGS
 from .generation import generate, validate_request
 
 CLASSIFIER = "mnist-classifier"
@@ -42,7 +42,7 @@ def classify(service, images: np.ndarray, classifier: str = CLASSIFIER) -> np.nd
 
 
 def grade(service, name: str, per_digit: int = 50, steps: int = 50, sampler: str = "ddim",
-          guidance: float = 3.0, seed: int = 1000, classifier: str = CLASSIFIER, spacing: str = "trailing") -> dict:
+          guidance: float = 3.0, seed: int = 1000, classifier: str = CLASSIFIER, spacing: str = DEFAULT_SPACING) -> dict:
     """Generate `per_digit` samples of each digit 0-9 with `name`; the classifier's agreement with the
     requested digit overall and per digit, its mean confidence, and the settings and time taken."""
     space = service.config(name).get("space", "latent")
@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-digit", type=int, default=50)
     parser.add_argument("--steps", type=int, nargs="+", default=[EVAL_SETTINGS["steps"]])
     parser.add_argument("--sampler", default=EVAL_SETTINGS["sampler"])
-    parser.add_argument("--spacing", nargs="+", choices=SPACINGS, default=["trailing"])
+    parser.add_argument("--spacing", nargs="+", choices=SPACINGS, default=[DEFAULT_SPACING])
     parser.add_argument("--guidance", type=float, nargs="+", default=[EVAL_SETTINGS["guidance"]])
     parser.add_argument("--seed", type=int, default=EVAL_SETTINGS["seed"])
     parser.add_argument("--threads", type=int, default=None)

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .diffusion import MAX_STEPS, SAMPLERS, SPACINGS, NoiseSchedule, sample_progressive
+from .diffusion import DEFAULT_SPACING, MAX_STEPS, SAMPLERS, SPACINGS, NoiseSchedule, sample_progressive
 
 SPACES = ("latent", "pixel")
 NULL_LABEL = 10  # the UNet's "no digit" class, used for unconditional samples and classifier-free guidance
@@ -52,7 +52,7 @@ def torch_threads(n: int):
 @dataclass(frozen=True)
 class GenerationRequest:
     """A validated request. digit -1 means unconditional; spacing: which timesteps the steps visit
-    (explorer.diffusion: "trailing" starts at pure noise, "leading" is Stable Diffusion 1.x's)."""
+    (explorer.diffusion: "leading", the default, is Stable Diffusion 1.x's; "trailing" starts at pure noise)."""
 
     digit: int
     seed: int
@@ -60,7 +60,7 @@ class GenerationRequest:
     sampler: str
     guidance: float
     space: str = "latent"
-    spacing: str = "trailing"
+    spacing: str = DEFAULT_SPACING
 
 
 # Why a request is refused, in English (what the API returns); RequestError keeps the code and values so that a
@@ -108,7 +108,7 @@ def _choice(value: Any, choices: tuple[str, ...], code: str) -> str:
 
 
 def validate_request(digit: Any, seed: Any, steps: Any, sampler: Any, guidance: Any,
-                     space: Any = "latent", spacing: Any = "trailing") -> GenerationRequest:
+                     space: Any = "latent", spacing: Any = DEFAULT_SPACING) -> GenerationRequest:
     """Check every field; raises RequestError (a ValueError) with a message a student can act on."""
     digit = _as_int(digit, "digit")
     if not -1 <= digit <= 9:

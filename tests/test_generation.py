@@ -44,9 +44,9 @@ def service(tmp_path_factory):
 # ---- validation ----------------------------------------------------------------------------------
 def test_valid_request_is_normalised():
     r = validate_request(3.0, "7", 50, " DDIM ", "2.5", "Latent")
-    assert r == GenerationRequest(3, 7, 50, "ddim", 2.5, "latent", "trailing")
+    assert r == GenerationRequest(3, 7, 50, "ddim", 2.5, "latent", "leading")
     assert validate_request(-1, 0, 1000, "ddpm", 0, "pixel").digit == -1
-    assert validate_request(3, 0, 2, "ddim", 1, "latent", " Leading ").spacing == "leading"
+    assert validate_request(3, 0, 2, "ddim", 1, "latent", " Trailing ").spacing == "trailing"
 
 
 @pytest.mark.parametrize("args, message", [
@@ -62,7 +62,7 @@ def test_valid_request_is_normalised():
     ((10, 0, 50, "ddim", 3), "digit must be 0-9, or -1"),
     ((-2, 0, 50, "ddim", 3), "digit must be 0-9, or -1"),
     ((3, -1, 50, "ddim", 3), "seed must be between"),
-    ((3, 0, 50, "ddim", 3, "latent", "linspace"), "spacing must be one of trailing, leading"),
+    ((3, 0, 50, "ddim", 3, "latent", "linspace"), "spacing must be one of leading, trailing"),
 ])
 def test_bad_requests_get_clear_messages(args, message):
     with pytest.raises(ValueError, match=message):
@@ -145,14 +145,14 @@ def test_pixel_generation_and_unconditional(service):
 def test_schedule_comes_from_the_checkpoint(service):
     assert schedule_of(service.config("tiny-pixel-dm")).clip_sample is True
     assert schedule_of(service.config("tiny-ldm")).clip_sample is False
-    assert schedule_of(service.config("tiny-ldm")).timestep_spacing == "trailing"
-    assert schedule_of(service.config("tiny-ldm"), "leading").timestep_spacing == "leading"
+    assert schedule_of(service.config("tiny-ldm")).timestep_spacing == "leading"
+    assert schedule_of(service.config("tiny-ldm"), "trailing").timestep_spacing == "trailing"
 
 
 def test_the_request_chooses_the_timestep_spacing(service):
     """Same noise, other timesteps: trailing starts at t=999, leading at (n-1) * (1000 // n)."""
-    trailing = generate(service, validate_request(2, 5, 4, "ddim", 2.0), decode_frames=False)
-    leading = generate(service, validate_request(2, 5, 4, "ddim", 2.0, "latent", "leading"), decode_frames=False)
+    trailing = generate(service, validate_request(2, 5, 4, "ddim", 2.0, "latent", "trailing"), decode_frames=False)
+    leading = generate(service, validate_request(2, 5, 4, "ddim", 2.0), decode_frames=False)
     assert trailing.timesteps == [999, 749, 499, 249] and leading.timesteps == [750, 500, 250, 0]
     np.testing.assert_array_equal(trailing.x_t[0], leading.x_t[0])
     assert not np.allclose(trailing.final, leading.final)
@@ -170,7 +170,7 @@ def test_grade_counts_agreement_per_digit(service):
 
     report = grade(service, "tiny-ldm", per_digit=2, steps=2, classifier="tiny-classifier")
     assert report["n_samples"] == 20 and set(report["per_digit"]) == {str(d) for d in range(10)}
-    assert report["settings"]["spacing"] == "trailing"
+    assert report["settings"]["spacing"] == "leading"
     assert all(v in (0.0, 0.5, 1.0) for v in report["per_digit"].values())
     assert math.isclose(report["agreement"], np.mean(list(report["per_digit"].values())))
     # recompute digit 7 by hand through the same path
@@ -259,8 +259,8 @@ def test_generate_endpoint_returns_exact_png_frames_and_timings(app_server, ship
         assert fh.read(8) == b"\x89PNG\r\n\x1a\n"  # lossless, not webp
     expected = generate(shipped_service, validate_request(7, 3, 6, "ddim", 3.0, "latent")).final[0, 0]
     np.testing.assert_array_equal(np.asarray(Image.open(final)), to_uint8(expected))
-    # trailing spacing: 6 steps visit 999, 832, 666, 499, 332, 166 (the first at pure noise)
-    assert len(frames) == 6 and frames[0]["caption"] == "step 1/6, t=999" and frames[-1]["caption"].endswith("t=166")
+    # the default leading spacing: 6 steps visit 830, 664, 498, 332, 166, 0
+    assert len(frames) == 6 and frames[0]["caption"] == "step 1/6, t=830" and frames[-1]["caption"].endswith("t=0")
     assert Image.open(frames[0]["image"]).format == "PNG"
     assert timings["settings"]["digit"] == 7 and timings["settings"]["model"] == "ldm-mnist"
     assert len(timings["per_step_ms"]) == 6 and timings["total_s"] > 0 and timings["dims_per_step"] == 196

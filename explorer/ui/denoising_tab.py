@@ -11,7 +11,7 @@ import gradio as gr
 import numpy as np
 
 from ..checkpoint import CheckpointError
-from ..diffusion import SPACINGS
+from ..diffusion import DEFAULT_SPACING, SPACINGS
 from ..denoising_view import (API_PANEL, SCHEDULE_LABELS, frame_strip, schedule_figure, speedup_rows, step_panels,
                               to_uint8)
 from ..evaluate_diffusion import EVAL_SETTINGS, GUIDANCE_GRID
@@ -38,10 +38,10 @@ STRINGS = {
     "den.seed": ("Seed", "随机种子"),
     "den.sampler": ("Sampler", "采样器"),
     "den.steps": ("Steps (1-1000)", "步数（1-1000）"),
-    "den.spacing": ("Timestep spacing (trailing: the first step is at t = 999, pure noise; leading: Stable "
-                    "Diffusion 1.x's, the first step is at (steps - 1) x (1000 // steps))",
-                    "时间步间隔方式（trailing：第一步在 t = 999，即纯噪声；leading：Stable Diffusion 1.x 的方式，"
-                    "第一步在 (步数 - 1) x (1000 // 步数)）"),
+    "den.spacing": ("Timestep spacing (leading: Stable Diffusion 1.x's, the first step is at (steps - 1) x "
+                    "(1000 // steps); trailing: the first step is at t = 999, pure noise)",
+                    "时间步间隔方式（leading：Stable Diffusion 1.x 的方式，第一步在 (步数 - 1) x (1000 // 步数)；"
+                    "trailing：第一步在 t = 999，即纯噪声）"),
     "den.guidance": ("Classifier-free guidance scale (0 = unconditional, 1 = conditional only)",
                      "无分类器引导系数（0 = 无条件，1 = 仅条件）"),
     "den.with_pixel": ("Also run the same request in pixel space (for the speed comparison)",
@@ -121,22 +121,23 @@ STRINGS = {
         "较大的引导系数会让像素空间的样本过饱和（那里 x0 被裁剪到 [-1, 1]），所以两个空间偏好的系数可能不同。"),
     "den.not_graded": ("not measured", "未测量"),
     "den.spacing_note": (
-        "**Few steps and the timestep spacing.** With *trailing* spacing (the default) the first step is always at "
-        "t = {t_first}, where only ᾱ = {abar:.1e} of the signal's variance is left. The UNet predicts the noise, and "
-        "its clean estimate x0 = (x_t - √(1 - ᾱ) ε) / √ᾱ divides the prediction's small errors by √ᾱ = {root:.4f}: "
-        "with few steps the latent samples come out as noise (pixel samples fare better, as x0 is clipped to "
-        "[-1, 1] there). *Leading* spacing, Stable Diffusion 1.x's, starts lower: 1 step runs at t = 0 (pure noise "
-        "labelled as an almost clean sample), 2 steps at t = 500 and 0. That mislabelled start keeps x0 better "
-        "conditioned, and this latent model draws better digits with 2-5 leading steps than with 2-5 trailing ones. "
-        "Lin et al. (2024) pair trailing spacing with a zero-terminal-SNR schedule and v-prediction, which these "
-        "models were not trained with. Measure it: `python -m explorer.evaluate_diffusion --steps 1 2 3 5 10 50 "
-        "--spacing trailing leading`.",
-        "**步数很少时与时间步间隔方式。** 使用 *trailing*（默认）时，第一步总是在 t = {t_first}，那里信号方差只剩 "
-        "ᾱ = {abar:.1e}。UNet 预测的是噪声，它对干净样本的估计 x0 = (x_t - √(1 - ᾱ) ε) / √ᾱ 会把预测中的小误差除以 "
-        "√ᾱ = {root:.4f}：步数很少时，潜空间样本基本是噪声（像素空间的样本好一些，因为那里 x0 被裁剪到 [-1, 1]）。"
-        "*leading* 是 Stable Diffusion 1.x 的方式，起点更低：1 步时在 t = 0（把纯噪声当作几乎干净的样本），2 步时在 "
-        "t = 500 和 0。这个“标错”的起点让 x0 的估计更稳定，因此这个潜空间模型用 2-5 步 leading 画出的数字比 2-5 步 "
-        "trailing 更好。Lin 等（2024）把 trailing 与终端信噪比为零的噪声调度和 v 预测一起使用，而这里的模型并不是这样训练的。"
+        "**Few steps and the timestep spacing.** *Leading* spacing (the default, Stable Diffusion 1.x's) starts "
+        "below pure noise: 1 step runs at t = 0 (pure noise labelled as an almost clean sample, so 1 step draws "
+        "nothing), 2 steps at t = 500 and 0. *Trailing* spacing always starts at t = {t_first}, where only "
+        "ᾱ = {abar:.1e} of the signal's variance is left. The UNet predicts the noise, and its clean estimate "
+        "x0 = (x_t - √(1 - ᾱ) ε) / √ᾱ divides the prediction's small errors by √ᾱ = {root:.4f}: with few steps the "
+        "latent samples come out as noise (pixel samples fare better, as x0 is clipped to [-1, 1] there). Measured "
+        "with this latent model, 2-5 leading steps already draw the requested digit most of the time and 2-5 "
+        "trailing ones do not. Lin et al. (2024) pair trailing spacing with a zero-terminal-SNR schedule and "
+        "v-prediction, which these models were not trained with. Measure it: `python -m explorer.evaluate_diffusion "
+        "--steps 1 2 3 5 10 50 --spacing trailing leading`.",
+        "**步数很少时与时间步间隔方式。** *leading*（默认，Stable Diffusion 1.x 的方式）的起点低于纯噪声：1 步时在 "
+        "t = 0（把纯噪声当作几乎干净的样本，所以 1 步画不出东西），2 步时在 t = 500 和 0。*trailing* 的第一步总是在 "
+        "t = {t_first}，那里信号方差只剩 ᾱ = {abar:.1e}。UNet 预测的是噪声，它对干净样本的估计 "
+        "x0 = (x_t - √(1 - ᾱ) ε) / √ᾱ 会把预测中的小误差除以 √ᾱ = {root:.4f}：步数很少时，潜空间样本基本是噪声"
+        "（像素空间的样本好一些，因为那里 x0 被裁剪到 [-1, 1]）。实测这个潜空间模型：2-5 步 leading 多数时候就能画出"
+        "要求的数字，2-5 步 trailing 则不能。Lin 等（2024）把 trailing 与终端信噪比为零的噪声调度和 v 预测一起使用，"
+        "而这里的模型并不是这样训练的。"
         "自己测一测：`python -m explorer.evaluate_diffusion --steps 1 2 3 5 10 50 --spacing trailing leading`。"),
     "den.guidance_note": ("Both spaces ran with guidance {g:g} here; the scales that graded best are {best}.",
                           "这里两个空间都使用引导系数 {g:g}；评测中表现最好的系数为 {best}。"),
@@ -350,7 +351,7 @@ def build_denoising_tab(service, ui=None) -> None:
             seed = gr.Number(0, precision=0, label=tr("den.seed"))  # range checked (and worded) by validate_request
             sampler = gr.Radio([("DDIM", "ddim"), ("DDPM", "ddpm")], value="ddim", label=tr("den.sampler"))
             steps = gr.Slider(1, 1000, value=50, step=1, label=tr("den.steps"))
-            spacing = gr.Radio(list(SPACINGS), value=SPACINGS[0], label=tr("den.spacing"))
+            spacing = gr.Radio(list(SPACINGS), value=DEFAULT_SPACING, label=tr("den.spacing"))
             guidance = gr.Slider(*GUIDANCE_RANGE, value=default_guidance, step=0.5, label=tr("den.guidance"))
             with_pixel = gr.Checkbox(has_pixel, label=tr("den.with_pixel"), interactive=has_pixel)
             generate_btn = gr.Button(tr("den.generate"), variant="primary")
@@ -376,8 +377,9 @@ def build_denoising_tab(service, ui=None) -> None:
     comparison = gr.Markdown()
     quality = gr.Markdown(quality_markdown(service, "en"))
     if schedule is not None:
-        abar_first = float(schedule.alphas_cumprod[schedule.timesteps(1)[0]])
-        gr.Markdown(tr_format("den.spacing_note", t_first=schedule.timesteps(1)[0], abar=abar_first,
+        t_first = schedule.num_train_timesteps - 1  # where trailing spacing always starts
+        abar_first = float(schedule.alphas_cumprod[t_first])
+        gr.Markdown(tr_format("den.spacing_note", t_first=t_first, abar=abar_first,
                               root=abar_first ** 0.5))
     run_state = gr.State(None)
     index_state = gr.State(1)  # the 1-based step on show: playback reads it, never the slider
