@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from .diffusion import DEFAULT_SPACING, MAX_STEPS, SAMPLERS, SPACINGS, NoiseSchedule, sample_progressive
+from .refusal import Refusal
 
 SPACES = ("latent", "pixel")
 NULL_LABEL = 10  # the UNet's "no digit" class, used for unconditional samples and classifier-free guidance
@@ -80,12 +81,10 @@ REFUSALS = {
 }
 
 
-class RequestError(ValueError):
+class RequestError(Refusal):
     """A refused request: str() is the English message; `code` (a key of REFUSALS) and `values` let a UI word it."""
 
-    def __init__(self, code: str, **values: Any):
-        super().__init__(REFUSALS[code].format(**values))
-        self.code, self.values = code, values
+    TEMPLATES = REFUSALS
 
 
 def _as_int(value: Any, name: str) -> int:

@@ -23,6 +23,7 @@ from . import data
 from .generation import torch_threads
 from .interpolation import alphas as path_alphas, check_alpha, check_method as check_interp_method, interpolate, path
 from .projection import ProjectionCache, check_method as check_projection_method
+from .refusal import Refusal
 from .service import UnknownModelError
 
 FRAMES = 33  # pre-decoded frames per pair: alpha = 0, 1/32, ..., 1
@@ -114,19 +115,16 @@ def tile_grid(frames: np.ndarray, rows: int, cols: int) -> np.ndarray:
     return frames.reshape(rows, cols, h, w).transpose(0, 2, 1, 3).reshape(rows * h, cols * w)
 
 
-class IndexRefused(ValueError):
-    """A digit index that is not a whole number in [0, count). str() is the English message; `problem`
-    ("empty", "not_whole" or "out_of_range"), `name`, `value` and `count` let a UI word it in another language."""
+class IndexRefused(Refusal):
+    """A digit index that is not a whole number in [0, count): code "empty", "not_whole" or "out_of_range",
+    values name, value, count and last (= count - 1)."""
+
+    TEMPLATES = {"empty": "{name} is empty: give a whole number from 0 to {last}",
+                 "not_whole": "{name} must be a whole number from 0 to {last}, got {value!r}",
+                 "out_of_range": "{name} {value} is out of range: the map has {count} digits, use 0 to {last}"}
 
     def __init__(self, problem: str, name: str, value, count: int):
-        english = {"empty": "{name} is empty: give a whole number from 0 to {last}",
-                   "not_whole": "{name} must be a whole number from 0 to {last}, got {value!r}",
-                   "out_of_range": "{name} {value} is out of range: the map has {count} digits, use 0 to {last}"}
-        super().__init__(english[problem].format(name=name, value=value, count=count, last=count - 1))
-        self.problem, self.name, self.value, self.count = problem, name, value, count
-
-    def __reduce__(self):
-        return type(self), (self.problem, self.name, self.value, self.count)
+        super().__init__(problem, name=name, value=value, count=count, last=count - 1)
 
 
 def check_index(index, count: int, name: str = "index") -> int:

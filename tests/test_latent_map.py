@@ -330,7 +330,7 @@ def test_index_refusals_are_worded_in_the_page_language(index, problem, zh):
 
     with pytest.raises(IndexRefused) as refused:
         check_index(index, 500, "index_a")
-    assert refused.value.problem == problem and "index_a" in str(refused.value)  # the API's English
+    assert refused.value.code == problem and "index_a" in str(refused.value)  # the API's English
     assert zh in message(refused.value, "zh") and "index_a" not in message(refused.value, "zh")
     assert message(refused.value, "en").startswith("This input cannot be used: A")
 

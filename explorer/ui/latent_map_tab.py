@@ -86,8 +86,8 @@ def message(exc: Exception, lang: str) -> str:
     """A refusal for the page, in its language: the digit-index problems worded from their parts, anything
     else (a model that cannot do this, say) with its English detail."""
     if isinstance(exc, IndexRefused):
-        detail = text(f"lmap.err.{exc.problem}", lang, name=INDEX_NAMES.get(exc.name, exc.name), value=exc.value,
-                      count=exc.count, last=exc.count - 1)
+        name = exc.values["name"]
+        detail = text(f"lmap.err.{exc.code}", lang, **{**exc.values, "name": INDEX_NAMES.get(name, name)})
     else:
         detail = str(exc)
     return f"{text('lmap.failed', lang)}: {detail}"
