@@ -1,0 +1,28 @@
+"""简体中文: the Chinese template of every message code (explorer.messages). English templates live with the
+module that raises them; this table is the only place their Chinese wording lives. Keys are codes, values are
+str.format templates with the same fields. One section per area, so each area's entries stay together."""
+
+ZH: dict[str, str] = {
+    # ---- numbers (explorer/validation.py) ----------------------------------------------------------------------
+    "number.empty": "{field}为空：请填写 {low} 到 {high} 之间的整数",
+    "number.not_whole": "{field}必须是 {low} 到 {high} 之间的整数，收到 {value}",
+    "number.out_of_range": "{field}必须在 {low} 到 {high} 之间，收到 {value}",
+    "number.not_a_number": "{field}必须是 {low} 到 {high} 之间的数，收到 {value}",
+    "field.seed": "种子",
+
+    # ---- models and checkpoints (service, catalogue, loader, external VAEs) -----------------------------------
+
+    # ---- image input and reconstruction ---------------------------------------------------------------------
+
+    # ---- latent map ---------------------------------------------------------------------------------------------
+
+    # ---- denoising / generation -------------------------------------------------------------------------------
+
+    # ---- compression ----------------------------------------------------------------------------------------------
+
+    # ---- exercises ------------------------------------------------------------------------------------------------
+
+    # ---- live training ------------------------------------------------------------------------------------------
+
+    # ---- app-wide ---------------------------------------------------------------------------------------------------
+}
