@@ -18,13 +18,15 @@ TOL = {"rtol": 1e-5, "atol": 1e-5}
 TRAILING = NoiseSchedule(**CONFIG, timestep_spacing="trailing")
 
 
-def reference(kind: str, clip: bool, spacing: str = "trailing"):
-    """diffusers' scheduler configured as our NoiseSchedule(**CONFIG, clip_sample=clip, timestep_spacing=spacing)."""
+def reference(kind: str, clip: bool, spacing: str = "trailing", clip_range: float = 1.0):
+    """diffusers' scheduler configured as our NoiseSchedule(**CONFIG, clip_sample=clip, timestep_spacing=spacing,
+    clip_sample_range=clip_range)."""
     if kind == "ddpm":
         return diffusers.DDPMScheduler(**CONFIG, clip_sample=clip, variance_type="fixed_small",
-                                       prediction_type="epsilon", timestep_spacing=spacing, steps_offset=0)
+                                       prediction_type="epsilon", timestep_spacing=spacing, steps_offset=0,
+                                       clip_sample_range=clip_range)
     return diffusers.DDIMScheduler(**CONFIG, clip_sample=clip, set_alpha_to_one=True, prediction_type="epsilon",
-                                   timestep_spacing=spacing, steps_offset=0)
+                                   timestep_spacing=spacing, steps_offset=0, clip_sample_range=clip_range)
 
 
 def reference_prev(ref, kind: str, t: int, steps: int) -> int:
@@ -107,13 +109,14 @@ def test_alphas_cumprod_and_add_noise_match():
 
 
 @pytest.mark.parametrize("spacing", SPACINGS)
-@pytest.mark.parametrize("clip", [False, True])
+@pytest.mark.parametrize("clip, clip_range", [(False, 1.0), (True, 1.0), (True, 0.4)])
 @pytest.mark.parametrize("steps", STEP_COUNTS)
 @pytest.mark.parametrize("kind", ["ddpm", "ddim"])
-def test_every_step_matches(kind, steps, clip, spacing):
+def test_every_step_matches(kind, steps, clip, clip_range, spacing):
     """Walk the whole chain; at each step feed both the same sample and eps (and diffusers' own previous
-    timestep) and compare both outputs."""
-    ours, ref = NoiseSchedule(**CONFIG, clip_sample=clip, timestep_spacing=spacing), reference(kind, clip, spacing)
+    timestep) and compare both outputs (0.4: a range that the fake x0 predictions do exceed)."""
+    ours = NoiseSchedule(**CONFIG, clip_sample=clip, clip_sample_range=clip_range, timestep_spacing=spacing)
+    ref = reference(kind, clip, spacing, clip_range)
     ref.set_timesteps(steps)
     step_fn = ours.ddpm_step if kind == "ddpm" else ours.ddim_step
     x = torch.randn(2, 1, 6, 6, generator=torch.Generator().manual_seed(steps))
@@ -153,6 +156,8 @@ def test_snr_falls_and_clip_is_applied():
     assert torch.all(snr[1:] < snr[:-1]) and snr[0] > 1e3 and snr[-1] < 1e-3
     big = torch.full((1, 1, 2, 2), 50.0)
     assert NoiseSchedule(**CONFIG, clip_sample=True).predict_x0(big, torch.zeros_like(big), 500).max() == 1.0
+    clipped = NoiseSchedule(**CONFIG, clip_sample=True, clip_sample_range=3.25).predict_x0(-big, torch.zeros_like(big), 500)
+    assert clipped.min() == -3.25
     assert schedule.predict_x0(big, torch.zeros_like(big), 500).max() > 1.0
 
 
