@@ -16,7 +16,8 @@ Predicted clean sample: x0_hat = (x_t - sqrt(1 - abar_t) eps_hat) / sqrt(abar_t)
 Clipping x0_hat (`clip_sample`, `clip_sample_range`, as diffusers names them) keeps the prediction inside the range
 the data occupies. Pixel models clip to [-1, 1]. For a latent model the range is measured on its training latents
 (x scale_factor): without it, ldm-mnist's x0 predictions at high noise and guidance 5 overshoot the latent range,
-and 50 DDIM steps drew the requested digit less often than 5 (README: "Why more steps were worse").
+and 50 DDIM steps drew the requested digit less often than 5 (README: "Why more steps were worse"). DDIM then
+re-derives eps from the clipped prediction (`use_clipped_model_output`, as GLIDE and diffusers' option do).
 """
 from __future__ import annotations
 
@@ -40,6 +41,8 @@ class NoiseSchedule:
     beta_schedule: str = "linear"  # or "scaled_linear" (Stable Diffusion)
     clip_sample: bool = False  # clip x0_hat to [-clip_sample_range, clip_sample_range] (diffusers' names)
     clip_sample_range: float = 1.0  # 1 for pixels in [-1, 1]; for latents, the range of the training latents
+    use_clipped_model_output: bool = False  # DDIM: re-derive eps from the clipped x0_hat (GLIDE; diffusers passes
+    # it to DDIMScheduler.step), so the step's direction agrees with the clipped prediction
     timestep_spacing: str = DEFAULT_SPACING  # or "trailing"; see the module docstring
 
     def __post_init__(self):
@@ -110,8 +113,10 @@ class NoiseSchedule:
     def ddim_step(self, eps: torch.Tensor, t: int, prev_t: int, sample: torch.Tensor,
                   generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """One deterministic DDIM step (eta = 0) t -> prev_t. Returns (x_prev, x0_hat)."""
-        abar_prev = self._abar(prev_t).to(sample)
+        abar_t, abar_prev = self._abar(t).to(sample), self._abar(prev_t).to(sample)
         x0 = self.predict_x0(sample, eps, t)
+        if self.clip_sample and self.use_clipped_model_output:
+            eps = (sample - abar_t.sqrt() * x0) / (1.0 - abar_t).sqrt()
         return abar_prev.sqrt() * x0 + (1.0 - abar_prev).sqrt() * eps, x0
 
 

@@ -150,6 +150,27 @@ def test_sample_progressive_matches_reference_loop(kind, steps, spacing):
     torch.testing.assert_close(ours[-1].sample, x, rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.parametrize("steps", [10, 50])
+def test_ddim_with_clipped_model_output_matches(steps):
+    """use_clipped_model_output re-derives eps from the clipped x0, as diffusers' DDIMScheduler.step does."""
+    ours = NoiseSchedule(**CONFIG, clip_sample=True, clip_sample_range=0.4, use_clipped_model_output=True,
+                         timestep_spacing="leading")
+    ref = reference("ddim", True, "leading", 0.4)
+    ref.set_timesteps(steps)
+    x = torch.randn(2, 1, 6, 6, generator=torch.Generator().manual_seed(steps))
+    plain = NoiseSchedule(**CONFIG, clip_sample=True, clip_sample_range=0.4, timestep_spacing="leading")
+    differs = False
+    for t in ours.timesteps(steps):
+        eps, prev_t = fake_eps(x, t), reference_prev(ref, "ddim", t, steps)
+        prev, x0 = ours.ddim_step(eps, t, prev_t, x)
+        out = ref.step(eps, t, x, use_clipped_model_output=True)
+        torch.testing.assert_close(x0, out.pred_original_sample, **TOL)
+        torch.testing.assert_close(prev, out.prev_sample, **TOL)
+        differs |= not torch.allclose(prev, plain.ddim_step(eps, t, prev_t, x)[0])
+        x = out.prev_sample
+    assert differs  # the option changes the chain where the clip is active
+
+
 def test_snr_falls_and_clip_is_applied():
     schedule = NoiseSchedule(**CONFIG)
     snr = schedule.snr()
