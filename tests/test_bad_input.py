@@ -161,8 +161,8 @@ def test_nan_infinity_null_and_wrong_arity(app_server, api, data, message):
 OUT_OF_RANGE = [
     ("/interpolate", (1, 2, 1.5, "lerp", MODEL), "alpha must be between 0 and 1"),
     ("/interpolate", (1, 2, -1e300, "lerp", MODEL), "alpha must be between 0 and 1"),
-    ("/interpolate", (500, 2, 0.5, "lerp", MODEL), "index_a 500 is out of range"),
-    ("/interpolate", (1, 10**18, 0.5, "lerp", MODEL), "index_b .* is out of range"),
+    ("/interpolate", (500, 2, 0.5, "lerp", MODEL), "index_a must be between 0 and 499, got 500"),
+    ("/interpolate", (1, 10**18, 0.5, "lerp", MODEL), "index_b must be between 0 and 499, got 10+$"),
     ("/interpolate", (2.5, 2, 0.5, "lerp", MODEL), "index_a must be a whole number"),
     ("/generate", (10, 0, 10, "ddim", 3.0, "latent"), "digit must be 0-9"),
     ("/generate", (3.5, 0, 10, "ddim", 3.0, "latent"), "digit must be a whole number"),
