@@ -27,6 +27,7 @@ ZH: dict[str, str] = {
     "map.relation": "relation 必须是 'same'、'different' 或 'any'，收到 {relation!r}",
     "map.no_partner": "没有满足关系 {relation!r} 的第二个数字",
     "map.not_planar": "{model} 的潜变量不是二维的；潜平面需要二维潜变量",
+    "map.no_path": "无法显示路径：{reason}",
 
     # ---- denoising / generation -------------------------------------------------------------------------------
 

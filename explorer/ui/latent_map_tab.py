@@ -20,8 +20,8 @@ import gradio as gr
 import numpy as np
 
 from ..latent_map import REGULARISED_MODEL, SD_KL_MODEL, LatentMapExplorer, random_pair, to_uint8
-from ..messages import LANGUAGES, Refusal, normalise_lang, word
-from ..views.latent_map import SPRITE_COLS, STRINGS, LatentMapViews, sprite
+from ..messages import Refusal, word
+from ..views.latent_map import SPRITE_COLS, STRINGS, LatentMapViews, page_language, sprite, warning
 from .i18n import register, tr
 
 ASSETS = Path(__file__).resolve().parent / "latent_map_assets"
@@ -39,12 +39,7 @@ def _plotly_js() -> str:
 
 
 def _lang(choice: str | None, request: gr.Request | None) -> str:
-    """The page's language: the app's language switch when there is one (`choice`), else the browser's first
-    Accept-Language. "zh" for any Chinese, else "en"."""
-    if not choice:
-        headers = getattr(request, "headers", None) or {}
-        choice = str(headers.get("accept-language", ""))
-    return normalise_lang(choice.strip())
+    return page_language(choice, getattr(request, "headers", None))
 
 
 def build_latent_map_tab(service, ui=None) -> None:
@@ -64,9 +59,8 @@ def build_latent_map_tab(service, ui=None) -> None:
         threading.Thread(target=_prepare, args=(explorer, default_model), name="latent-map-prepare",
                          daemon=True).start()
 
-    # plain functions (Gradio marks server functions with an attribute, which bound methods cannot take)
-    def latent_map_exact(payload: dict) -> dict:
-        return views.latent_map_exact(payload)
+    def latent_map_exact(payload: dict) -> dict:  # plain functions: Gradio marks server functions with an
+        return views.latent_map_exact(payload)  # attribute, which bound methods cannot take
 
     def latent_map_plane_exact(payload: dict) -> dict:
         return views.latent_map_plane_exact(payload)
@@ -139,7 +133,7 @@ def build_latent_map_tab(service, ui=None) -> None:
         try:
             page = views.page(model, projection, a, b, method, show_grid, lang)
         except Refusal as exc:  # a model or method the map cannot show: say so, change nothing else
-            return gr.update(), gr.update(), "⚠ **" + word(exc, lang) + "**", gr.Timer(active=False)
+            return gr.update(), gr.update(), warning(exc, lang), gr.Timer(active=False)
         return page.map, page.player, page.status, gr.Timer(active=page.pending)
 
     def on_load(request: gr.Request):
@@ -177,10 +171,9 @@ def build_latent_map_tab(service, ui=None) -> None:
                 plane_update(model, lang), gr.Checkbox(visible=planar), gr.Radio(interactive=not planar))
 
     def on_language(a, b, model, projection, method, show_grid, choice, request: gr.Request):
-        """The page's language changed: redraw the map and the player in it (same model, pair and path) and
-        re-word the 2-D plane when it is shown."""
-        lang = _lang(choice, request)
-        return (*on_indices(a, b, model, projection, method, show_grid, choice, request), plane_update(model, lang))
+        """Redraw the map, player and 2-D plane in the new language (same model, pair and path)."""
+        return (*on_indices(a, b, model, projection, method, show_grid, choice, request),
+                plane_update(model, _lang(choice, request)))
 
     def on_view(model, projection, a, b, method, show_grid, choice, request: gr.Request):
         """Projection or grid toggled: only the map and the status change."""
@@ -188,21 +181,17 @@ def build_latent_map_tab(service, ui=None) -> None:
         try:
             value, status, pending = views.map_value(model, projection, a, b, method, show_grid, lang)
         except Refusal as exc:
-            return gr.update(), "⚠ **" + word(exc, lang) + "**", gr.Timer(active=False)
+            return gr.update(), warning(exc, lang), gr.Timer(active=False)
         return value, status, gr.Timer(active=pending)
 
-    def on_tick(model, projection, a, b, method, show_grid, choice, request: gr.Request):
+    def on_tick(model, projection, a, b, method, show_grid, choice, request: gr.Request):  # a UMAP fit done?
         if projection != "umap" or explorer.projections.status(model, "umap") == "pending":
             return gr.update(), gr.update(), gr.Timer(active=projection == "umap")
         return on_view(model, projection, a, b, method, show_grid, choice, request)
 
     def on_compare(a, b, method, choice, request: gr.Request):
-        """Both strips, the table in the page's language, and the table in both (kept for a language switch).
-        A refused pair clears the strips and says why, in both languages."""
-        try:
-            strip_sd, strip_kl, tables = views.compare(a, b, method)
-        except Refusal as exc:
-            strip_sd, strip_kl, tables = None, None, {lang: "⚠ **" + word(exc, lang) + "**" for lang in LANGUAGES}
+        """Both strips, the table in the page's language, and the table in both (kept for a language switch)."""
+        strip_sd, strip_kl, tables = views.compare(a, b, method)
         return strip_sd, strip_kl, tables[_lang(choice, request)], tables
 
     def on_language_compare(tables, choice, request: gr.Request):

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..latent_map import (FRAMES, REGULARISED_MODEL, SD_KL_MODEL, LatentMapExplorer, PairPath, image_strip,
                           png_data_uri, tile_grid, to_uint8)
-from ..messages import LANGUAGES, Message, Refusal, normalise_lang, word
+from ..messages import LANGUAGES, Message, Refusal, define, normalise_lang, word
 
 SPRITE_COLS = 25
 PLANE_GRID = 21  # frames per side for the 2-D plane's live sliders
@@ -32,6 +32,7 @@ COMPARE_PAIRS = 50
 STRIP_ZOOM = 3
 RANGE_PAD = 0.05  # each axis spans the data plus 5% of its extent on both sides
 PAGE_FIELDS = (Message("map.field.a"), Message("map.field.b"))  # how the page names its two index boxes
+define({"map.no_path": "No path to show: {reason}"})
 
 STRINGS = {
     "lmap.intro": (
@@ -119,7 +120,6 @@ STRINGS = {
     "lmap.compare_missing": ("The comparison needs both {a} and {b}; missing: {missing}.",
                              "比较需要 {a} 和 {b}；缺少：{missing}。"),
 
-    "lmap.refused": ("No path to show: {reason}", "无法显示路径：{reason}"),
 }
 
 
@@ -128,6 +128,19 @@ def text(key: str, lang: str | None = "en", **values) -> str:
     english, chinese = STRINGS[key]
     chosen = chinese if normalise_lang(lang) == "zh" else english
     return chosen.format(**values) if values else chosen
+
+
+def page_language(choice: str | None, headers=None) -> str:
+    """The page's language: the app's language switch when there is one (`choice`), else the browser's first
+    Accept-Language (from request `headers`). "zh" for any Chinese, else "en"."""
+    if not choice:
+        choice = str((headers or {}).get("accept-language", ""))
+    return normalise_lang(choice.strip())
+
+
+def warning(refusal: Exception, lang: str) -> str:
+    """A refusal as one bold Markdown line in `lang`, for the status line and the comparison."""
+    return "⚠ **" + word(refusal, lang) + "**"
 
 
 def sprite(images: np.ndarray, cols: int = SPRITE_COLS) -> tuple[str, int, int]:
@@ -266,7 +279,7 @@ class LatentMapViews:
         if notice:
             status += f"  \n*{notice}*"
         if refusal is not None:
-            status += "  \n⚠ **" + text("lmap.refused", lang, reason=word(refusal, lang)) + "**"
+            status += "  \n" + warning(Message("map.no_path", reason=refusal), lang)
         pending = name == "pca" and projection == "umap" and ex.projections.status(model, "umap") == "pending"
         return value, status, pending, refusal
 
@@ -307,7 +320,7 @@ class LatentMapViews:
         `model` is drawn without a path and the player and status say why, in `lang`."""
         value, status, pending, refusal = self._map(model, projection, a, b, method, show_grid, lang)
         if refusal is not None:
-            player = {"message": text("lmap.refused", lang, reason=word(refusal, lang))}
+            player = {"message": word(Message("map.no_path", reason=refusal), lang)}
         else:
             player = self.player_value(self.explorer.pair_path(model, value["a"], value["b"], method, FRAMES), lang)
         return Page(value, player, status, pending, refusal)
@@ -353,14 +366,17 @@ class LatentMapViews:
         """(strip of models[0], strip of models[1], {"en": table, "zh": table}) for pair (a, b) as typed on the
         page: the strips are uint8 images zoomed STRIP_ZOOM x, the Markdown table comes in both languages (so a
         language switch can re-word it without measuring again). Without both checkpoints: (None, None, a
-        message in both languages). Raises Refusal on a bad pair (naming the page's box)."""
+        message in both languages); likewise for a refused pair (naming the page's box)."""
         ex = self.explorer
         models = list(models)
         missing = [m for m in models if m not in ex.models()]
         if missing:
             return None, None, {lang: text("lmap.compare_missing", lang, a=models[0], b=models[1],
                                            missing=", ".join(missing)) for lang in LANGUAGES}
-        a, b = self.parse_pair(a, b)
+        try:
+            a, b = self.parse_pair(a, b)
+        except Refusal as exc:
+            return None, None, {lang: warning(exc, lang) for lang in LANGUAGES}
         rows = ex.compare(models, a, b, method, COMPARE_STEPS)
         stats = [ex.path_statistics(m, COMPARE_PAIRS, 0, method, COMPARE_STEPS) for m in models]
         tables = {lang: self._compare_table(models, rows, stats, a, b, method, lang) for lang in LANGUAGES}
