@@ -275,7 +275,8 @@ class LatentMapViews:
                  "labels": {"path": text("lmap.path", lang), "digit": text("lmap.digit", lang)}}
         status = text("lmap.status", lang, model=model, shape=shape_text, n=int(np.prod(shape)))
         if name == "pca":
-            status += "; " + text("lmap.pca_kept", lang, pct=100 * proj.explained_variance_ratio.sum())
+            status += ("；" if normalise_lang(lang) == "zh" else "; ") + text(
+                "lmap.pca_kept", lang, pct=100 * proj.explained_variance_ratio.sum())
         if notice:
             status += f"  \n*{notice}*"
         if refusal is not None:

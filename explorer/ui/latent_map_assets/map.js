@@ -28,6 +28,7 @@ function loadPlotly() {
 }
 
 function figure(v) {
+  const narrow = isNarrow();  // phones: only the ten digits in the legend (A, B and the path are labelled)
   const ink = getComputedStyle(element).color || '#222';  // follows Gradio's light / dark theme
   const data = [];
   const pts = v.points;
@@ -40,25 +41,24 @@ function figure(v) {
                marker: {size: 6, color: COLORS[d], opacity: 0.85, line: {width: 0}}, hoverinfo: 'none'});
   }
   if (v.path) {
-    data.push({type: 'scatter', mode: 'lines+markers', name: v.labels.path, x: v.path.x, y: v.path.y,
+    data.push({type: 'scatter', mode: 'lines+markers', name: v.labels.path, showlegend: !narrow, x: v.path.x, y: v.path.y,
                line: {color: ink, width: 2}, marker: {size: 4, color: ink}, hoverinfo: 'skip'});
   }
   for (const [which, symbol] of [['a', 'circle'], ['b', 'square']]) {
     const i = v[which];
     if (i === null || i === undefined) continue;
-    data.push({type: 'scatter', mode: 'markers+text', name: which.toUpperCase(), x: [pts.x[i]], y: [pts.y[i]],
+    data.push({type: 'scatter', mode: 'markers+text', name: which.toUpperCase(), showlegend: !narrow, x: [pts.x[i]], y: [pts.y[i]],
                customdata: [i], text: [which.toUpperCase()], textposition: 'top center',
                textfont: {size: 16, color: ink}, hoverinfo: 'none',
                marker: {size: 16, symbol, color: COLORS[pts.label[i]], line: {width: 3, color: ink}}});
   }
   // Phones: the axes span the data (not an equal-aspect box, which left the dots in a sliver), the legend
   // goes below the plot, the plot is about as tall as it is wide, and there is no toolbar over the title.
-  const narrow = isNarrow();
   const width = plot.clientWidth || element.clientWidth || 600;
   const layout = {
     paper_bgcolor: 'rgba(0,0,0,0)', plot_bgcolor: 'rgba(0,0,0,0)', font: {color: ink, size: narrow ? 11 : 12},
-    margin: narrow ? {l: 36, r: 6, t: 30, b: 34} : {l: 50, r: 10, t: 34, b: 42},
-    height: narrow ? Math.round(Math.max(300, Math.min(480, width * 1.05))) : 520,
+    margin: narrow ? {l: 34, r: 4, t: 28, b: 34} : {l: 50, r: 10, t: 34, b: 42},
+    height: narrow ? Math.round(Math.min(560, width * 0.86 + 130)) : 520,
     hovermode: 'closest', dragmode: narrow ? false : 'pan',
     title: {text: v.title, font: {size: narrow ? 12 : 14}, x: 0, xref: 'paper', xanchor: 'left', y: 0.995,
             yanchor: 'top', yref: 'container'},
@@ -67,12 +67,11 @@ function figure(v) {
             range: v.range ? v.range.x : undefined, autorange: !v.range},
     yaxis: {title: {text: v.axis[1], standoff: 4}, zeroline: false, gridcolor: 'rgba(128,128,128,0.25)',
             range: v.range ? v.range.y : undefined, autorange: !v.range},
-    legend: narrow ? {title: {text: v.labels.digit}, orientation: 'h', x: 0, y: -0.14, yanchor: 'top',
-                      itemclick: 'toggle', font: {size: 11}}
+    legend: narrow ? {orientation: 'h', x: 0, y: -0.1, yanchor: 'top', entrywidth: 0, entrywidthmode: 'pixels',
+                      itemclick: 'toggle', font: {size: 11}}  // two rows of five digits under the plot
                    : {title: {text: v.labels.digit}, itemclick: 'toggle'},
     images: [],
   };
-  if (narrow) layout.margin.b = 84;  // room for the two-row legend under the x axis
   if (v.grid) {
     layout.images.push({source: v.grid.src, xref: 'x', yref: 'y', x: v.grid.x0, y: v.grid.y1,
                         sizex: v.grid.x1 - v.grid.x0, sizey: v.grid.y1 - v.grid.y0, sizing: 'stretch',

@@ -82,6 +82,7 @@ function buildStrip() {
 
 function render() {
   const v = value();
+  element.querySelector('.lsx-player').classList.toggle('lsx-empty', !v.frames);
   if (!v.frames) { pairText.textContent = v.message || ''; img.removeAttribute('src'); strip.innerHTML = ''; return; }
   pairText.textContent = v.caption;
   element.querySelector('.lsx-strip-label').textContent = v.labels.strip;
