@@ -20,8 +20,10 @@ VIEWPORTS = {
     "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
               "device_scale_factor": 2},
 }
-PLAYER_READY = "() => { const i = document.querySelector('#lsx-player .lsx-frame'); return i && i.src.startsWith('data:image/png'); }"
-MAP_TITLE = "() => { const p = document.querySelector('#lsx-map .lsx-map-plot'); return p && p._fullLayout && p._fullLayout.title ? p._fullLayout.title.text : ''; }"
+PLAYER_READY = """() => { const i = document.querySelector('#lsx-player .lsx-frame');
+  return i && i.src.startsWith('data:image/png'); }"""
+MAP_TITLE = """() => { const p = document.querySelector('#lsx-map .lsx-map-plot');
+  return p && p._fullLayout && p._fullLayout.title ? p._fullLayout.title.text : ''; }"""
 MAP_GEOMETRY = """() => { const p = document.querySelector('#lsx-map .lsx-map-plot'), fl = p._fullLayout;
   const xs = [], ys = [];
   for (const tr of p._fullData) if (/^[0-9]$/.test(tr.name)) { xs.push(...tr.x); ys.push(...tr.y); }
@@ -30,6 +32,12 @@ MAP_GEOMETRY = """() => { const p = document.querySelector('#lsx-map .lsx-map-pl
           x_data: [Math.min(...xs), Math.max(...xs)], y_data: [Math.min(...ys), Math.max(...ys)],
           page_w: document.documentElement.clientWidth,
           modebar_visible: !!bar && getComputedStyle(bar).display !== 'none' && bar.getBoundingClientRect().width > 0}; }"""
+
+
+# a dot whose nearest neighbour is 5-10 px away on screen (a crowded part of the map), not A or B
+CROWDED_POINT = ISOLATED_POINT.replace("if (d > bestD) { bestD = d; best = p; }",
+                                       "if (d > 5 && d < 10 && (best === null || Math.abs(d - 7) < Math.abs(bestD - 7)))"
+                                       " { bestD = d; best = p; }")
 
 
 @pytest.fixture(scope="module")
@@ -161,6 +169,7 @@ def test_a_bad_index_is_refused_once_and_blocks_nothing(map_page):
     page.get_by_label("slerp", exact=True).check()
     m.idle()
     assert m.title().startswith(other) and "got 700" in m.status()
+    page.locator("#lsx-status").scroll_into_view_if_needed()
     shoot(page, f"latent-map-bad-index-{m.size}", full_page=False)
 
     page.locator("#lang-switch").get_by_text("中文").click()
@@ -168,6 +177,7 @@ def test_a_bad_index_is_refused_once_and_blocks_nothing(map_page):
     page.wait_for_function("(name) => (" + MAP_TITLE + ")().startsWith(name + '：')", arg=other)  # the title in 中文
     m.idle()
     assert "must be between" not in m.status()
+    page.locator("#lsx-status").scroll_into_view_if_needed()
     shoot(page, f"latent-map-bad-index-zh-{m.size}", full_page=False)
 
     m.box("A").fill("12")  # a good index again: the path comes back, for the model the dropdown names
@@ -200,9 +210,10 @@ def test_the_map_fits_the_screen_and_a_tapped_dot_is_picked(browser, app_server,
         assert not geometry["modebar_visible"], geometry
         shoot(page, f"latent-map-phone-{lang}")
 
-        for attempt in range(3):  # three different dots, each tapped on its centre
+        for crowded in (False, True, True):  # an isolated dot, then dots with a neighbour 5-10 px away
             a, b = int(m.index("A")), int(m.index("B"))
-            point = page.evaluate(ISOLATED_POINT, [a, b])
+            point = page.evaluate(CROWDED_POINT if crowded else ISOLATED_POINT, [a, b])
+            assert point["clearance"] > (4 if crowded else 10), point
             target = page.locator("#lsx-target input:checked").get_attribute("value") or "A"
             page.touchscreen.tap(point["x"], point["y"])
             page.wait_for_function("([w, i]) => { const e = document.querySelector('#lsx-index-' + w + ' textarea,"

@@ -86,7 +86,8 @@ class PairPaths:
         frames = self.held.decode(model, latents)
         proj = self._fitted(model, projection)
         xy = None if proj is None else self.place(model, proj, latents)
-        return PairPath(model, a, b, method, path_alphas(n), latents, frames, xy, projection if proj is not None else None)
+        shown = projection if proj is not None else None
+        return PairPath(model, a, b, method, path_alphas(n), latents, frames, xy, shown)
 
     def path_xy(self, model: str, index_a, index_b, method: str, n: int, proj, fields=API_FIELDS) -> np.ndarray:
         """(n, 2): the A->B path (no decoding) placed with `proj`, a projection fitted on this model."""

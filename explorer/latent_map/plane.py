@@ -46,4 +46,5 @@ class LatentPlane:
         (a Refusal naming the coordinate otherwise)."""
         self.check_planar(model)
         point = [real_number(value, name, -PLANE_LIMIT, PLANE_LIMIT) for name, value in (("z1", z1), ("z2", z2))]
-        return self.held.decode(model, np.array([point], dtype=np.float32).reshape(1, *self.held.latent_shape(model)))[0]
+        latent = np.array([point], dtype=np.float32).reshape(1, *self.held.latent_shape(model))
+        return self.held.decode(model, latent)[0]

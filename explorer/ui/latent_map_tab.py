@@ -66,9 +66,7 @@ def build_latent_map_tab(service, ui=None) -> None:
         return views.latent_map_plane_exact(payload)
 
     # ---- layout ----------------------------------------------------------------------------------
-    gr.Markdown(tr("lmap.intro"))
-    if not models:
-        gr.Markdown(tr("lmap.no_models"))
+    gr.Markdown(tr("lmap.intro") if models else tr("lmap.no_models"))
     with gr.Row():
         with gr.Column(scale=3, min_width=300):
             with gr.Row():
@@ -110,7 +108,6 @@ def build_latent_map_tab(service, ui=None) -> None:
 
     gr.Markdown(tr("lmap.compare_intro"))
     compare_btn = gr.Button(tr("lmap.compare"))
-    # one strip above the other: each is a wide, short image (9 frames side by side)
     compare_sd = gr.Image(label=SD_KL_MODEL, format="png", type="numpy", interactive=False, buttons=["download"])
     compare_kl = gr.Image(label=REGULARISED_MODEL, format="png", type="numpy", interactive=False,
                           buttons=["download"])
