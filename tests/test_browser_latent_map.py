@@ -73,7 +73,7 @@ class MapPage:
 
     def pca(self) -> None:
         self.page.get_by_label("PCA", exact=True).check()
-        self.page.wait_for_function(MAP_READY, arg="PCA")
+        self.page.wait_for_function("() => /[(（]PCA[)）]/.test((" + MAP_TITLE + ")())")  # either language
         self.idle()
 
     def idle(self) -> None:
