@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from .messages import Refusal, define
-from .validation import real_number
+from .validation import is_empty, real_number
 
 define({"map.interp_method": "unknown interpolation method {method!r}; use 'lerp' or 'slerp'"})
 METHODS = ("lerp", "slerp")
@@ -33,7 +33,10 @@ def check_method(method: str) -> str:
 
 
 def check_alpha(alpha: float) -> float:
-    """A finite number in [0, 1] as float (booleans refused); a Refusal ("number.*", field alpha) otherwise."""
+    """A finite number in [0, 1] as float (booleans refused); a Refusal ("number.*", field alpha) otherwise.
+    Empty is "not a number" here: validation's "number.empty" asks for a whole number."""
+    if is_empty(alpha):
+        raise Refusal("number.not_a_number", field="alpha", low="0", high="1", value=repr(alpha))
     return real_number(alpha, "alpha", 0.0, 1.0)
 
 

@@ -132,9 +132,9 @@ def test_missing_file_and_bad_fit(app_server, tmp_path):
 # ---- numbers ---------------------------------------------------------------------------------------------
 # (api, JSON data as a non-Python client would send it, the message it must get)
 RAW = [
-    ("interpolate", f'[1, 2, NaN, "lerp", "{MODEL}"]', "alpha must be between 0 and 1, got nan"),
-    ("interpolate", f'[1, 2, Infinity, "lerp", "{MODEL}"]', "alpha must be between 0 and 1, got inf"),
-    ("interpolate", f'[1, 2, null, "lerp", "{MODEL}"]', "alpha must be a number between 0 and 1"),
+    ("interpolate", f'[1, 2, NaN, "lerp", "{MODEL}"]', "alpha must be a number from 0 to 1, got nan"),
+    ("interpolate", f'[1, 2, Infinity, "lerp", "{MODEL}"]', "alpha must be a number from 0 to 1, got inf"),
+    ("interpolate", f'[1, 2, null, "lerp", "{MODEL}"]', "alpha must be a number from 0 to 1, got None"),
     ("interpolate", f'[NaN, 2, 0.5, "lerp", "{MODEL}"]', "index_a must be a whole number"),
     ("interpolate", f'[1, -Infinity, 0.5, "lerp", "{MODEL}"]', "index_b must be a whole number"),
     ("generate", '[NaN, 0, 10, "ddim", 3, "latent"]', "digit must be a whole number"),
