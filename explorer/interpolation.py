@@ -2,7 +2,9 @@
 
 Latents of any shape are treated as flat vectors. Both methods return `a` exactly at t = 0 and `b`
 exactly at t = 1 (copies, not recomputations), so decoding an endpoint gives exactly the decoding of A
-or B. Pure numpy; no model here.
+or B; between two identical latents every point is a copy of that latent (not (1 - t) a + t a, which rounds
+differently per t), so a path from a digit to itself is that digit everywhere, on the map too.
+Pure numpy; no model here. Refusals are `messages.Refusal`s (codes `map.interp_method`, `number.*` for alpha).
 
 slerp follows Shoemake (1985) on the raw (unnormalised) vectors, with the angle measured between their
 directions:  z(t) = sin((1 - t) theta) / sin(theta) * a + sin(t theta) / sin(theta) * b.
@@ -14,35 +16,34 @@ from __future__ import annotations
 
 import numpy as np
 
+from .messages import Refusal, define
+from .validation import is_empty, real_number
+
+define({"map.interp_method": "unknown interpolation method {method!r}; use 'lerp' or 'slerp'"})
 METHODS = ("lerp", "slerp")
 PARALLEL_EPS = 1e-6  # |theta| or |pi - theta| below this (radians) counts as (anti)parallel
 
 
 def check_method(method: str) -> str:
-    """"lerp" or "slerp" (any case, surrounding spaces ignored); ValueError otherwise."""
+    """"lerp" or "slerp" (any case, surrounding spaces ignored); Refusal("map.interp_method") otherwise."""
     normalised = method.strip().lower() if isinstance(method, str) else method
     if normalised not in METHODS:
-        raise ValueError(f"unknown interpolation method {method!r}; use 'lerp' or 'slerp'")
+        raise Refusal("map.interp_method", method=method)
     return normalised
 
 
 def check_alpha(alpha: float) -> float:
-    """A finite number in [0, 1] as float; ValueError otherwise."""
-    if isinstance(alpha, bool):
-        raise ValueError(f"alpha must be a number between 0 and 1, got {alpha!r}")
-    try:
-        value = float(alpha)
-    except (TypeError, ValueError):
-        raise ValueError(f"alpha must be a number between 0 and 1, got {alpha!r}") from None
-    if not 0.0 <= value <= 1.0:  # also rejects NaN
-        raise ValueError(f"alpha must be between 0 and 1, got {alpha!r}")
-    return value
+    """A finite number in [0, 1] as float (booleans refused); a Refusal ("number.*", field alpha) otherwise.
+    Empty is "not a number" here: validation's "number.empty" asks for a whole number."""
+    if is_empty(alpha):
+        raise Refusal("number.not_a_number", field="alpha", low="0", high="1", value=repr(alpha))
+    return real_number(alpha, "alpha", 0.0, 1.0)
 
 
 def lerp(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
-    """(1 - t) a + t b, same shape as `a`; exactly a at t=0 and b at t=1."""
+    """(1 - t) a + t b, same shape as `a`; exactly a at t=0 (and wherever a equals b) and b at t=1."""
     a, b = _pair(a, b)
-    if t == 0.0:
+    if t == 0.0 or np.array_equal(a, b):
         return a.copy()
     if t == 1.0:
         return b.copy()

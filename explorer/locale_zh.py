@@ -15,6 +15,19 @@ ZH: dict[str, str] = {
     # ---- image input and reconstruction ---------------------------------------------------------------------
 
     # ---- latent map ---------------------------------------------------------------------------------------------
+    "map.unknown_model": "潜空间地图没有模型 {model!r}；可用的模型：{known}",
+    "map.no_models": "无（未安装 MNIST VAE 检查点）",
+    "map.field.index_a": "index_a（A 的编号）",
+    "map.field.index_b": "index_b（B 的编号）",
+    "map.field.a": "A 的数字编号",
+    "map.field.b": "B 的数字编号",
+    "map.field.clicked": "所点的点的编号",
+    "map.projection_method": "未知的投影方法 {method!r}；请用 'umap' 或 'pca'",
+    "map.interp_method": "未知的插值方式 {method!r}；请用 'lerp' 或 'slerp'",
+    "map.relation": "relation 必须是 'same'、'different' 或 'any'，收到 {relation!r}",
+    "map.no_partner": "没有满足关系 {relation!r} 的第二个数字",
+    "map.not_planar": "{model} 的潜变量不是二维的；潜平面需要二维潜变量",
+    "map.no_path": "无法显示路径：{reason}",
 
     # ---- denoising / generation -------------------------------------------------------------------------------
 

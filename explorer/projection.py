@@ -9,6 +9,12 @@ that worker, never at module import. Reducers live in memory only: nothing here 
 
 Latents of any shape are flattened to (N, D). A latent that already is 2-D (the 2-D VAE) needs no
 projection: IdentityProjection returns it unchanged for either method.
+
+`place` puts new latents (a path between two digits) on a fitted map so that identical latents land on the same
+point: UMAP's `transform` embeds each new point by a few epochs of stochastic optimisation, so two copies of one
+latent (or a copy of a fitted one) land apart (measured on the shipped c4 VAE: a digit-to-itself path spread up to
+0.36 map units). `place` transforms each distinct latent once and gives a latent that IS one of the fitted latents
+that latent's own map position.
 """
 from __future__ import annotations
 
@@ -20,13 +26,17 @@ from typing import Callable, Hashable
 
 import numpy as np
 
+from .messages import Refusal, define
+
+define({"map.projection_method": "unknown projection method {method!r}; use 'umap' or 'pca'"})
 METHODS = ("umap", "pca")
 UMAP_PARAMS = {"n_neighbors": 15, "min_dist": 0.1, "random_state": 0}
 
 
 def check_method(method: str) -> str:
+    """"umap" or "pca"; Refusal("map.projection_method") otherwise."""
     if method not in METHODS:
-        raise ValueError(f"unknown projection method {method!r}; use 'umap' or 'pca'")
+        raise Refusal("map.projection_method", method=method)
     return method
 
 
@@ -134,6 +144,28 @@ def fit_projection(latents: np.ndarray, method: str, **umap_params) -> Projectio
     if method == "pca":
         return PCAProjection.fit(latents)
     return UMAPProjection.fit(latents, **umap_params)
+
+
+def place(proj: Projection, latents: np.ndarray, fitted: np.ndarray | None = None) -> np.ndarray:
+    """(M, ...) latents -> (M, 2) map positions under `proj`, with identical latents on identical points.
+
+    Each distinct latent is transformed once (one batch); a latent equal to the i-th of `fitted` (the (N, ...)
+    latents `proj` was fitted on, so that proj.coords[i] is its position) is placed at proj.coords[i] exactly.
+    "Equal" is exact equality of values: interpolation returns copies of its endpoints, never recomputations."""
+    x = flatten(latents).astype(np.float64)
+    unique, inverse = np.unique(x, axis=0, return_inverse=True)
+    inverse = np.asarray(inverse).reshape(-1)
+    xy = np.empty((len(unique), 2), dtype=np.float64)
+    todo = np.ones(len(unique), dtype=bool)
+    if fitted is not None:
+        known = {row.tobytes(): i for i, row in enumerate(flatten(fitted).astype(np.float64))}
+        for j, row in enumerate(unique):
+            i = known.get(row.tobytes())
+            if i is not None:
+                xy[j], todo[j] = proj.coords[i], False
+    if todo.any():
+        xy[todo] = proj.transform(unique[todo])
+    return xy[inverse]
 
 
 class ProjectionCache:

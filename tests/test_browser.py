@@ -224,50 +224,7 @@ def test_upload_shows_the_reconstruction_and_bad_uploads_are_refused(tab, app_se
     no_js_errors(tab)
 
 
-def test_latent_map_click_a_point_then_drag_the_slider(tab, app_server):
-    _, client = app_server
-    page = tab.page
-    tab.open("Latent map")
-    frame = page.locator("#lsx-player .lsx-frame")
-    caption = page.locator("#lsx-player .lsx-pair")
-    page.wait_for_function("() => { const i = document.querySelector('#lsx-player .lsx-frame');"
-                           " return i && i.src.startsWith('data:image/png'); }")
-    page.get_by_label("PCA", exact=True).check()  # PCA is ready at once; a UMAP fit finishing would redraw the map
-    page.wait_for_function(MAP_READY, arg="PCA")
-    tab.wait_idle()
-    a = int(page.get_by_label("A: digit index (0-499)").input_value())
-    b = int(page.get_by_label("B: digit index (0-499)").input_value())
-    point = page.evaluate(ISOLATED_POINT, [a, b])
-    assert point["clearance"] > 4, point
-    page.mouse.click(point["x"], point["y"])  # the "next click sets" radio starts on A
-    page.wait_for_function("(i) => document.querySelector('#lsx-player .lsx-pair').textContent.includes('#' + i + ' ')",
-                           arg=point["index"])
-    assert int(page.get_by_label("A: digit index (0-499)").input_value()) == point["index"]
-    assert caption.inner_text().startswith(f"A = #{point['index']} ")
-    shoot(page, "latent-map-clicked")
-
-    # drag the slider from A to B: the frame changes while dragging (no server round trip), then the
-    # server's exact decode at the released alpha replaces it
-    slider = page.locator("#lsx-player .lsx-range")
-    slider.scroll_into_view_if_needed()
-    box = slider.bounding_box()
-    y = box["y"] + box["height"] / 2
-    start_src = frame.get_attribute("src")
-    page.mouse.move(box["x"] + 1, y)
-    page.mouse.down()
-    seen = []
-    for k in range(1, 9):
-        page.mouse.move(box["x"] + 1 + k * (box["width"] - 2) / 8, y)
-        seen.append(frame.get_attribute("src"))
-    assert seen[0] != start_src and len(set(seen)) >= 6, f"{len(set(seen))} distinct frames in 8 drag steps"
-    assert page.locator("#lsx-player .lsx-alpha").inner_text() == "1.000"
-    page.mouse.up()
-    page.wait_for_function("() => /exact/.test(document.querySelector('#lsx-player .lsx-source').textContent)")
-    exact = data_uri_pixels(frame.get_attribute("src"))
-    expected = pixels(client.predict(point["index"], b, 1.0, "lerp", MODEL, api_name="/interpolate"))
-    assert np.array_equal(exact, expected)  # alpha = 1 is B, exactly as the API decodes it
-    shoot(page, "latent-map-dragged")
-    no_js_errors(tab)
+# the latent map's click-and-drag test lives in tests/test_browser_latent_map.py (with its phone-size tests)
 
 
 def test_denoising_generate_and_play(tab):

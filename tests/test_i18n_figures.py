@@ -14,7 +14,7 @@ from explorer.generation import generate, validate_request
 from explorer.service import ModelService
 from explorer.ui.denoising_tab import build_denoising_tab, run_arrays, schedule_labels, schedule_plot
 from explorer.ui.latent_map_tab import build_latent_map_tab
-from explorer.ui.latent_map_views import LatentMapViews
+from explorer.views.latent_map import LatentMapViews
 from tests.conftest import make_tiny_checkpoints
 from tests.test_generation import save_tiny_denoisers
 

@@ -1,5 +1,6 @@
-"""Latent map: projections, the projection cache, the explorer glue (tiny random-init models), the tab's
-server functions, and the public /latent_map and /interpolate APIs through the real app (shipped models)."""
+"""Latent map: projections, the projection cache, the explorer's parts (held-out latents, pair paths and their
+placement on the map, the 2-D plane, the measurements) over tiny random-init models, the views (explorer/views/
+latent_map.py, no server), and the public /latent_map and /interpolate APIs through the real app (shipped models)."""
 from __future__ import annotations
 
 import base64
@@ -13,9 +14,10 @@ from PIL import Image
 
 from explorer import projection as projection_mod
 from explorer.data import load_mnist
-from explorer.latent_map import (LatentMapExplorer, blend_psnr, check_index, crop_digits, pad_digits, path_evenness,
-                                 png_bytes, random_pair, tile_grid, to_uint8)
-from explorer.projection import IdentityProjection, PCAProjection, ProjectionCache
+from explorer.latent_map import (API_FIELDS, LatentMapExplorer, blend_psnr, check_index, crop_digits, pad_digits,
+                                 path_evenness, png_bytes, random_pair, tile_grid, to_uint8)
+from explorer.messages import Refusal, word
+from explorer.projection import IdentityProjection, PCAProjection, ProjectionCache, place
 
 
 def png_pixels(data: bytes | str) -> np.ndarray:
@@ -40,11 +42,16 @@ def test_png_is_lossless():
     assert np.array_equal(png_pixels(png_bytes(image)), to_uint8(image))
 
 
-def test_check_index():
+def test_check_index_is_the_one_whole_number_rule():
     assert check_index(3, 10) == 3 and check_index(4.0, 10) == 4 and check_index(np.int64(9), 10) == 9
-    for bad in (-1, 10, 2.5, float("nan"), float("inf"), None, True, "x"):
-        with pytest.raises(ValueError, match="index"):
+    assert check_index(" 7 ", 10) == 7 and check_index("7.0", 10) == 7
+    for bad, code in ((-1, "number.out_of_range"), (10, "number.out_of_range"), (2.5, "number.not_whole"),
+                      ("1.5", "number.not_whole"), ("1e2", "number.not_whole"), (float("nan"), "number.not_whole"),
+                      (float("inf"), "number.not_whole"), (None, "number.empty"), ("", "number.empty"),
+                      (True, "number.not_whole"), ("x", "number.not_whole")):
+        with pytest.raises(Refusal, match="index") as refused:
             check_index(bad, 10)
+        assert refused.value.code == code and refused.value.values["high"] == 9, bad
 
 
 def test_random_pair_relations():
@@ -209,9 +216,9 @@ def test_exact_position_lies_on_the_path(explorer):
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"index_a": 500}, "out of range"), ({"index_b": -3}, "out of range"), ({"index_a": 1.5}, "whole number"),
-    ({"alpha": 1.5}, "alpha"), ({"alpha": "half"}, "alpha"), ({"method": "cubic"}, "lerp"),
-    ({"model": "tiny-photos"}, "unknown model")])
+    ({"index_a": 500}, "index_a must be between 0 and 499, got 500"), ({"index_b": -3}, "index_b must be between"),
+    ({"index_a": 1.5}, "whole number"), ({"index_a": "1e2"}, "whole number"), ({"alpha": 1.5}, "alpha"),
+    ({"alpha": "half"}, "alpha"), ({"method": "cubic"}, "lerp"), ({"model": "tiny-photos"}, "unknown model")])
 def test_bad_input_is_a_clear_value_error(explorer, kwargs, message):
     args = {"model": "tiny-sd-mnist", "index_a": 1, "index_b": 2, "alpha": 0.5, "method": "lerp", **kwargs}
     with pytest.raises(ValueError, match=message):
@@ -251,7 +258,7 @@ def test_path_statistics_decode_all_pairs_in_one_batch(explorer, tiny_service, m
 
 @pytest.fixture(scope="module")
 def views(explorer):
-    from explorer.ui.latent_map_views import LatentMapViews
+    from explorer.views.latent_map import LatentMapViews
 
     return LatentMapViews(explorer)
 
@@ -287,12 +294,12 @@ def test_map_and_player_values(views, explorer):
     assert planar["projection"] == "latent" and planar["grid"]["x1"] > planar["grid"]["x0"]
     plane = views.plane_value("tiny-2d")
     assert len(plane["frames"]) == plane["n"] ** 2
-    with pytest.raises(ValueError, match="out of range"):
+    with pytest.raises(Refusal, match="digit index B must be between 0 and 499, got 500"):
         views.render("tiny-2d", "pca", 10, 500, "lerp", True)
 
 
 def test_umap_pending_falls_back_to_pca(tiny_service, monkeypatch):
-    from explorer.ui.latent_map_views import LatentMapViews
+    from explorer.views.latent_map import LatentMapViews
 
     gate = threading.Event()
 
@@ -321,18 +328,105 @@ def test_compare_view(views):
     assert missing[0] is None and "not-there" in missing[2]["en"] and "not-there" in missing[2]["zh"]
 
 
-@pytest.mark.parametrize("index, problem, zh", [(None, "empty", "A 为空"), ("", "empty", "A 为空"),
-                                               (2.5, "not_whole", "整数"), (10**400, "not_whole", "整数"),
-                                               (700, "out_of_range", "A = 700 超出范围")])
-def test_index_refusals_are_worded_in_the_page_language(index, problem, zh):
-    from explorer.latent_map import IndexRefused, check_index
-    from explorer.ui.latent_map_tab import message
+@pytest.mark.parametrize("index, problem, zh", [
+    (None, "number.empty", "A 的数字编号为空"), ("", "number.empty", "A 的数字编号为空"),
+    ("1.5", "number.not_whole", "整数"), ("1e2", "number.not_whole", "整数"), (10**400, "number.out_of_range", "之间"),
+    ("700", "number.out_of_range", "A 的数字编号必须在 0 到 499 之间，收到 700")])
+def test_index_refusals_are_worded_in_the_page_language(views, index, problem, zh):
+    with pytest.raises(Refusal) as refused:
+        views.parse_pair(index, 3)
+    assert refused.value.code == problem
+    assert zh in word(refused.value, "zh") and "digit index A" in word(refused.value, "en")
+    with pytest.raises(Refusal, match="index_a"):  # the API names its parameter
+        check_index(index, 500, API_FIELDS[0])
 
-    with pytest.raises(IndexRefused) as refused:
-        check_index(index, 500, "index_a")
-    assert refused.value.code == problem and "index_a" in str(refused.value)  # the API's English
-    assert zh in message(refused.value, "zh") and "index_a" not in message(refused.value, "zh")
-    assert message(refused.value, "en").startswith("This input cannot be used: A")
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_refused_index_still_draws_the_chosen_model_and_says_why(views, lang):
+    """Issue 14 A2: index A = 700, then another model / PCA / slerp / language: the map is that model's, in that
+    projection, without a path; the status and the player name the box and the range in the page's language."""
+    for model, projection, method in (("tiny-chapter", "pca", "lerp"), ("tiny-sd-mnist", "pca", "slerp"),
+                                      ("tiny-2d", "umap", "lerp")):
+        page = views.page(model, projection, "700", "3", method, True, lang)
+        assert page.refusal is not None and page.refusal.code == "number.out_of_range"
+        assert page.map["model"] == model and page.map["path"] is None and page.map["a"] is None
+        assert len(page.map["points"]["x"]) == 500
+        reason = word(page.refusal, lang)
+        assert reason in page.status and reason in page.player["message"] and "frames" not in page.player
+        assert ("0 到 499" if lang == "zh" else "between 0 and 499") in reason
+        assert ("A 的数字编号" if lang == "zh" else "digit index A") in reason
+    good = views.page("tiny-chapter", "pca", "7", "3", "lerp", True, lang)
+    assert good.refusal is None and good.map["a"] == 7 and len(good.player["frames"]) == 33
+
+
+def test_axis_ranges_fit_the_data(views, explorer):
+    """Issue 14 D1: the axes span the dots (and the path), not a square box around them."""
+    value, _, _ = views.map_value("tiny-sd-mnist", "pca", 1, 2, "lerp", False)
+    coords = explorer.projections.get("tiny-sd-mnist", "pca").coords
+    for axis, column in (("x", 0), ("y", 1)):
+        lo, hi = value["range"][axis]
+        span = coords[:, column].max() - coords[:, column].min()
+        assert lo < coords[:, column].min() and hi > coords[:, column].max()
+        assert (hi - lo) == pytest.approx(span * 1.1, rel=1e-3)
+    from explorer.views.latent_map import axis_range
+
+    assert axis_range(np.array([2.0, 2.0])) == [1.5, 2.5] and axis_range(np.array([np.nan])) == [-1.0, 1.0]
+
+
+# ---- identical latents land on the same point of the map (issue 14 F3) -----------------------------------
+class NoisyProjection:
+    """Stands in for UMAP's `transform`, which embeds each new point by a stochastic optimisation: the same
+    latent comes back at a slightly different place every time."""
+
+    def __init__(self, fitted: np.ndarray):
+        self.fitted = fitted.reshape(len(fitted), -1)
+        self.coords = self.fitted[:, :2].astype(np.float64)
+        self.rng = np.random.default_rng(0)
+        self.calls: list[int] = []
+
+    def transform(self, latents: np.ndarray) -> np.ndarray:
+        x = np.asarray(latents).reshape(len(latents), -1)
+        self.calls.append(len(x))
+        return x[:, :2] + self.rng.normal(scale=0.3, size=(len(x), 2))
+
+
+def test_place_puts_identical_latents_on_one_point():
+    fitted = np.random.default_rng(1).normal(size=(20, 3, 2, 2)).astype(np.float32)
+    proj = NoisyProjection(fitted)
+    same = np.stack([fitted[4]] * 31)
+    assert np.array_equal(place(proj, same, fitted), np.repeat(proj.coords[4:5], 31, axis=0)) and proj.calls == []
+    new = np.random.default_rng(2).normal(size=(3, 2, 2)).astype(np.float32)
+    mixed = np.stack([new, fitted[0], new, fitted[7], new])
+    xy = place(proj, mixed, fitted)
+    assert proj.calls == [1]  # one distinct unknown latent, transformed once
+    assert np.array_equal(xy[0], xy[2]) and np.array_equal(xy[0], xy[4])
+    assert np.array_equal(xy[1], proj.coords[0]) and np.array_equal(xy[3], proj.coords[7])
+
+
+@pytest.mark.parametrize("method", ["lerp", "slerp"])
+def test_a_path_from_a_digit_to_itself_stays_on_its_dot(explorer, monkeypatch, method):
+    noisy = NoisyProjection(explorer.latents("tiny-sd-mnist").latents)
+    pp_xy = explorer.path_xy("tiny-sd-mnist", 42, 42, method, 33, noisy)
+    assert np.array_equal(pp_xy, np.repeat(noisy.coords[42:43], 33, axis=0)) and noisy.calls == []
+    # and a path between two digits: its ends are the digits' own dots
+    xy = explorer.path_xy("tiny-sd-mnist", 42, 43, method, 33, noisy)
+    assert np.array_equal(xy[0], noisy.coords[42]) and np.array_equal(xy[-1], noisy.coords[43])
+
+
+def test_umap_places_a_digit_to_itself_path_on_its_dot():
+    """The real reducer (umap-learn, small data so the fit is quick): before `place`, UMAP's transform spread 31
+    copies of one latent over the map (issue 14 F3); now every point of the path is the digit's own dot."""
+    from explorer.interpolation import path
+    from explorer.projection import UMAPProjection
+
+    rng = np.random.default_rng(3)
+    latents = (rng.normal(size=(120, 16)) + np.repeat(rng.normal(scale=4, size=(4, 16)), 30, axis=0)).astype(
+        np.float32)
+    proj = UMAPProjection.fit(latents, n_neighbors=8)
+    copies = path(latents[5], latents[5], 33, "slerp")
+    assert np.array_equal(place(proj, copies, latents), np.repeat(proj.coords[5:6], 33, axis=0))
+    spread = proj.transform(copies[1:-1])  # what the map drew before: the copies away from the dot
+    assert np.abs(spread - proj.coords[5]).max() > 1e-3
 
 
 # ---- the public API through the real app (shipped checkpoints) -------------------------------------
@@ -373,7 +467,8 @@ def test_api_interpolate_endpoints_are_exact(app_server, shipped_explorer, shipp
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"index_a": 500}, "out of range"), ({"index_b": -1}, "out of range"), ({"alpha": 1.01}, "alpha"),
+    ({"index_a": 500}, "index_a must be between 0 and 499"), ({"index_b": -1}, "index_b must be between"),
+    ({"index_a": "1.5"}, "index_a must be a whole number"), ({"alpha": 1.01}, "alpha"),
     ({"alpha": -0.5}, "alpha"), ({"method": "cubic"}, "lerp"), ({"model": "no-such-model"}, "unknown model")])
 def test_api_interpolate_bad_input(app_server, kwargs, message):
     from gradio_client.exceptions import AppError

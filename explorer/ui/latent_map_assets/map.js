@@ -28,6 +28,7 @@ function loadPlotly() {
 }
 
 function figure(v) {
+  const narrow = isNarrow();  // phones: only the ten digits in the legend (A, B and the path are labelled)
   const ink = getComputedStyle(element).color || '#222';  // follows Gradio's light / dark theme
   const data = [];
   const pts = v.points;
@@ -40,25 +41,36 @@ function figure(v) {
                marker: {size: 6, color: COLORS[d], opacity: 0.85, line: {width: 0}}, hoverinfo: 'none'});
   }
   if (v.path) {
-    data.push({type: 'scatter', mode: 'lines+markers', name: v.labels.path, x: v.path.x, y: v.path.y,
+    data.push({type: 'scatter', mode: 'lines+markers', name: v.labels.path, showlegend: !narrow, x: v.path.x, y: v.path.y,
                line: {color: ink, width: 2}, marker: {size: 4, color: ink}, hoverinfo: 'skip'});
   }
   for (const [which, symbol] of [['a', 'circle'], ['b', 'square']]) {
     const i = v[which];
     if (i === null || i === undefined) continue;
-    data.push({type: 'scatter', mode: 'markers+text', name: which.toUpperCase(), x: [pts.x[i]], y: [pts.y[i]],
+    data.push({type: 'scatter', mode: 'markers+text', name: which.toUpperCase(), showlegend: !narrow, x: [pts.x[i]], y: [pts.y[i]],
                customdata: [i], text: [which.toUpperCase()], textposition: 'top center',
                textfont: {size: 16, color: ink}, hoverinfo: 'none',
                marker: {size: 16, symbol, color: COLORS[pts.label[i]], line: {width: 3, color: ink}}});
   }
+  // Phones: the axes span the data (not an equal-aspect box, which left the dots in a sliver), the legend
+  // goes below the plot, the plot is about as tall as it is wide, and there is no toolbar over the title.
+  const width = plot.clientWidth || element.clientWidth || 600;
   const layout = {
-    paper_bgcolor: 'rgba(0,0,0,0)', plot_bgcolor: 'rgba(0,0,0,0)', font: {color: ink},
-    margin: {l: 45, r: 10, t: 30, b: 40}, height: 520, hovermode: 'closest', dragmode: 'pan',
-    title: {text: v.title, font: {size: 14}}, uirevision: v.model + '|' + v.projection,
-    xaxis: {title: {text: v.axis[0]}, zeroline: false, gridcolor: 'rgba(128,128,128,0.25)'},
-    yaxis: {title: {text: v.axis[1]}, zeroline: false, scaleanchor: 'x', scaleratio: 1,
-            gridcolor: 'rgba(128,128,128,0.25)'},
-    legend: {title: {text: v.labels.digit}, itemclick: 'toggle'}, images: [],
+    paper_bgcolor: 'rgba(0,0,0,0)', plot_bgcolor: 'rgba(0,0,0,0)', font: {color: ink, size: narrow ? 11 : 12},
+    margin: narrow ? {l: 34, r: 4, t: 28, b: 34} : {l: 50, r: 10, t: 34, b: 42},
+    height: narrow ? Math.round(Math.min(560, width * 0.86 + 130)) : 520,
+    hovermode: 'closest', dragmode: narrow ? false : 'pan',
+    title: {text: v.title, font: {size: narrow ? 12 : 14}, x: 0, xref: 'paper', xanchor: 'left', y: 0.995,
+            yanchor: 'top', yref: 'container'},
+    uirevision: v.model + '|' + v.projection + '|' + (narrow ? 'n' : 'w'),
+    xaxis: {title: {text: v.axis[0], standoff: 4}, zeroline: false, gridcolor: 'rgba(128,128,128,0.25)',
+            range: v.range ? v.range.x : undefined, autorange: !v.range},
+    yaxis: {title: {text: v.axis[1], standoff: 4}, zeroline: false, gridcolor: 'rgba(128,128,128,0.25)',
+            range: v.range ? v.range.y : undefined, autorange: !v.range},
+    legend: narrow ? {orientation: 'h', x: 0, y: -0.1, yanchor: 'top', entrywidth: 0, entrywidthmode: 'pixels',
+                      itemclick: 'toggle', font: {size: 11}}  // two rows of five digits under the plot
+                   : {title: {text: v.labels.digit}, itemclick: 'toggle'},
+    images: [],
   };
   if (v.grid) {
     layout.images.push({source: v.grid.src, xref: 'x', yref: 'y', x: v.grid.x0, y: v.grid.y1,
@@ -66,6 +78,33 @@ function figure(v) {
                         layer: 'below', opacity: 0.6});
   }
   return {data, layout};
+}
+
+function isNarrow() {
+  return (element.clientWidth || window.innerWidth) < 560 || window.matchMedia('(pointer: coarse)').matches;
+}
+
+// The digit under a click or tap: the visible dot whose centre is nearest to the pointer, measured in screen
+// pixels (plotly's own pick is per trace and can answer a crowded neighbour from another digit's trace).
+function nearestPoint(clientX, clientY) {
+  const fl = plot._fullLayout, box = plot.getBoundingClientRect();
+  if (!fl || !fl.xaxis) return null;
+  const px = clientX - box.left - fl.xaxis._offset, py = clientY - box.top - fl.yaxis._offset;
+  let best = null, bestD = Infinity;
+  for (const tr of plot._fullData) {
+    if (!/^[0-9]$/.test(tr.name) || tr.visible !== true) continue;
+    for (let k = 0; k < tr.x.length; k++) {
+      const d = Math.hypot(fl.xaxis.l2p(tr.x[k]) - px, fl.yaxis.l2p(tr.y[k]) - py);
+      if (d < bestD) { bestD = d; best = tr.customdata[k]; }
+    }
+  }
+  return bestD <= 24 ? best : null;
+}
+
+function pointerOf(ev) {
+  const e = ev && ev.event;
+  const t = e && ((e.changedTouches && e.changedTouches[0]) || (e.touches && e.touches[0]) || e);
+  return t && Number.isFinite(t.clientX) ? [t.clientX, t.clientY] : null;
 }
 
 function toPixels(xy) {
@@ -103,7 +142,8 @@ async function draw() {
   try { await loadPlotly(); } catch (e) { msg.textContent = String(e); return; }
   msg.textContent = '';
   const {data, layout} = figure(v);
-  await window.Plotly.react(plot, data, layout, {displaylogo: false, responsive: true, scrollZoom: true,
+  await window.Plotly.react(plot, data, layout, {displaylogo: false, responsive: true, scrollZoom: layout.dragmode !== false,
+                                                 displayModeBar: isNarrow() ? false : 'hover',
                                                  modeBarButtonsToRemove: ['lasso2d', 'select2d']});
   window.__lsxMap = {key: v.key, projection: v.projection, model: v.model};
   cursorXY = null;
@@ -117,9 +157,11 @@ async function draw() {
   if (!plot.__lsxBound) {
     plot.__lsxBound = true;
     plot.on('plotly_click', (ev) => {
+      const at = pointerOf(ev);
       const p = ev && ev.points && ev.points[0];
-      if (!p || p.customdata === undefined || p.customdata === null) return;
-      trigger('point_click', {index: p.customdata});
+      const index = at ? nearestPoint(at[0], at[1]) : (p ? p.customdata : null);
+      if (index === undefined || index === null) return;
+      trigger('point_click', {index});
     });
     plot.on('plotly_hover', (ev) => {
       const p = ev && ev.points && ev.points[0];
@@ -160,5 +202,15 @@ window.addEventListener('lsx-plane-pos', (ev) => {
   planeXY = [ev.detail.x, ev.detail.y];
   place(planeDot, planeXY);
 });
+// Gradio's dropdown input does not shorten a long model name; keep it clear of the arrow (one global rule).
+if (!document.getElementById('lsx-global-css')) {
+  const style = document.createElement('style');
+  style.id = 'lsx-global-css';
+  style.textContent = '#lsx-model input { text-overflow: ellipsis; overflow: hidden; min-width: 0; }';
+  document.head.appendChild(style);
+}
+let lastNarrow = null;
+window.addEventListener('resize', () => { if (isNarrow() !== lastNarrow) { lastNarrow = isNarrow(); draw(); } });
 watch('value', draw);
+lastNarrow = isNarrow();
 draw();

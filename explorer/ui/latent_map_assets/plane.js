@@ -35,7 +35,7 @@ function exact() {
   if (!v.frames) return;
   const mine = ++request;
   source.textContent = v.labels.decoding;
-  server.latent_map_plane_exact({model: v.model, z1: Number(z1.value), z2: Number(z2.value)}).then((r) => {
+  server.latent_map_plane_exact({model: v.model, z1: Number(z1.value), z2: Number(z2.value), lang: v.lang}).then((r) => {
     if (mine !== request) return;
     if (!r || r.error) { source.textContent = (r && r.error) || 'error · 出错'; return; }
     img.src = r.image;

@@ -53,7 +53,7 @@ function exact() {
   const projection = map && map.model === v.model ? map.projection : null;
   source.textContent = v.labels.decoding;
   server.latent_map_exact({model: v.model, index_a: v.index_a, index_b: v.index_b, alpha,
-                           method: v.method, projection}).then((r) => {
+                           method: v.method, projection, lang: v.lang}).then((r) => {
     if (mine !== request) return;
     if (!r || r.error) { source.textContent = (r && r.error) || 'error · 出错'; return; }
     img.src = r.image;
@@ -82,6 +82,7 @@ function buildStrip() {
 
 function render() {
   const v = value();
+  element.querySelector('.lsx-player').classList.toggle('lsx-empty', !v.frames);
   if (!v.frames) { pairText.textContent = v.message || ''; img.removeAttribute('src'); strip.innerHTML = ''; return; }
   pairText.textContent = v.caption;
   element.querySelector('.lsx-strip-label').textContent = v.labels.strip;

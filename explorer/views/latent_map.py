@@ -1,20 +1,28 @@
 """What the Latent map tab shows, as plain data: the JSON values its three gr.HTML components render (map,
-A->B player, 2-D plane), the status and comparison Markdown, and the two server functions the players call.
-No Gradio here, so all of it is testable with tiny models; explorer/ui/latent_map_tab.py only wires it up.
+A->B player, 2-D plane), the status and comparison Markdown, the strips of the comparison, and the two server
+functions the players call. Also the tab's label table (STRINGS, English / 中文 pairs), which the tab registers
+with explorer.ui.i18n. No Gradio here: all of it is tested with tiny models and no server.
 
-Value shapes (read by latent_map_assets/*.js):
+Value shapes (read by explorer/ui/latent_map_assets/*.js):
   map:    {key, model, projection ("umap"|"pca"|"latent"), planar, axis, title, points {x, y, label},
-           a, b, path {x, y} (FRAMES points), grid (2-D VAE manifold image) | None, labels}
-  player: {key, model, index_a, index_b, method, caption, frames [FRAMES PNG data URIs], labels}
+           range {x: [lo, hi], y: [lo, hi]} (fitted to the dots and the path), a, b (None when the pair is
+           refused), path {x, y} (FRAMES points) | None, grid (2-D VAE manifold image) | None, labels}
+  player: {key, model, index_a, index_b, method, caption, frames [FRAMES PNG data URIs], labels, lang}, or
+          {message} when there is no pair to play (a refused index, worded in the page's language)
   plane:  {model, extent [x0, x1, y0, y1], n, frames [n*n PNG data URIs, row 0 = top], labels}
+
+A refused digit index never stops the rest: the map of the chosen model and projection is drawn without a path,
+the status line says what is wrong (field and range, in the page's language), and the player says it too.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
 from ..latent_map import (FRAMES, REGULARISED_MODEL, SD_KL_MODEL, LatentMapExplorer, PairPath, image_strip,
                           png_data_uri, tile_grid, to_uint8)
-from .i18n import LANGUAGES, register, text
+from ..messages import LANGUAGES, Message, Refusal, define, normalise_lang, word
 
 SPRITE_COLS = 25
 PLANE_GRID = 21  # frames per side for the 2-D plane's live sliders
@@ -22,8 +30,56 @@ MANIFOLD_GRID = 15  # digits per side of the decoded manifold drawn under the sc
 COMPARE_STEPS = 9
 COMPARE_PAIRS = 50
 STRIP_ZOOM = 3
+RANGE_PAD = 0.05  # each axis spans the data plus 5% of its extent on both sides
+PAGE_FIELDS = (Message("map.field.a"), Message("map.field.b"))  # how the page names its two index boxes
+define({"map.no_path": "No path to show: {reason}"})
 
 STRINGS = {
+    "lmap.intro": (
+        "### The latent space, seen from above\n"
+        "Each dot is one of the 500 held-out digits, encoded by the VAE and projected from its latent "
+        "(for example 4 x 7 x 7 = 196 numbers) to 2-D. Hover a dot to see the digit. **Click (or tap) a dot to pick A, "
+        "click another to pick B** (or type their indices), then **drag the slider**: the latent between A and B "
+        "is decoded while you drag. The line on the map is that path (its in-between latents projected by the same "
+        "reducer as the dots); the red ring is where you are.",
+        "### 俯瞰潜空间\n"
+        "每个点是 500 张留出测试数字之一：先由 VAE 编码，再把它的潜变量（例如 4 x 7 x 7 = 196 个数）投影到二维。"
+        "鼠标悬停可以看到该数字。**点击（或轻触）一个点选为 A，再点击另一个点选为 B**（或直接输入编号），然后**拖动滑块**："
+        "拖动时就会解码 A 与 B 之间的潜变量。地图上的线就是这条路径（中间的潜变量与点用同一个降维器投影），红圈是当前位置。"),
+    "lmap.model": ("VAE", "VAE 模型"),
+    "lmap.projection": ("Projection to 2-D", "二维投影方法"),
+    "lmap.interp": ("Interpolation", "插值方式"),
+    "lmap.index_a": ("A: digit index (0-499)", "A：编号（0-499）"),
+    "lmap.index_b": ("B: digit index (0-499)", "B：编号（0-499）"),
+    "lmap.use": ("Use these indices", "使用这两个编号"),
+    "lmap.random": ("Random pair", "随机一对"),
+    "lmap.same": ("Same digit", "相同数字"),
+    "lmap.different": ("Different digits", "不同数字"),
+    "lmap.target": ("Next click on the map sets", "下一次点击地图设置"),
+    "lmap.grid": ("Show the decoded manifold under the points", "在点的下方显示解码后的流形"),
+    "lmap.plane_intro": (
+        "### The 2-D VAE's latent plane\nThis VAE squeezes each digit into just **two numbers**, so the map above is "
+        "the latent plane itself (no projection). Every point of the plane decodes to a digit: move the two sliders.",
+        "### 二维 VAE 的潜平面\n这个 VAE 只用**两个数**表示一个数字，所以上面的地图就是潜平面本身（无需投影）。"
+        "平面上的每个点都能解码成一个数字：拖动这两个滑块试试。"),
+    "lmap.compare_intro": (
+        "### Why regularise? Small KL vs KL 1 on the same pair\n"
+        "Stable Diffusion's VAE uses a tiny KL weight (1e-6): it reconstructs sharply, but nothing makes its codes "
+        "fill the space between digits, so the way from A to B is free to pass through images that look like "
+        "neither (often a double exposure of A and B). A KL weight of 1 (the textbook VAE) pulls every code "
+        "towards N(0, I), packing the digits together, at a price in reconstruction quality (PSNR). Both models "
+        "below share one network; the table measures these effects on your pair and on 50 random pairs, so you "
+        "can judge how large they are here.",
+        "### 为什么要正则化？同一对数字：小 KL 与 KL=1 的对比\n"
+        "Stable Diffusion 的 VAE 用很小的 KL 权重（1e-6）：重建很清晰，但没有任何约束让编码填满数字之间的空间，"
+        "所以从 A 到 B 的路径可能经过两者都不像的图像（常常是 A 和 B 的“双重曝光”）。KL 权重为 1（教科书式 VAE）"
+        "把每个编码拉向 N(0, I)，让数字彼此靠拢，代价是重建质量（PSNR）下降。下面两个模型的网络结构相同；"
+        "表格在你选的这一对和 50 对随机数字上测量这些效应，你可以自己判断它们在这里有多大。"),
+    "lmap.compare": ("Compare on this pair", "用这一对数字比较"),
+    "lmap.api_image": ("/interpolate result", "/interpolate 结果"),
+    "lmap.no_models": ("No MNIST VAE checkpoint is installed, so there is no latent map to draw.",
+                       "未安装 MNIST VAE 检查点，因此无法绘制潜空间地图。"),
+
     "lmap.umap_pending": ("UMAP is being computed for this model (about 10-25 s the first time); showing PCA "
                           "until it is ready.", "正在为该模型计算 UMAP（首次约 10-25 秒）；完成前先显示 PCA。"),
     "lmap.umap_failed": ("UMAP could not be computed; showing PCA.", "UMAP 计算失败；改为显示 PCA。"),
@@ -63,8 +119,28 @@ STRINGS = {
                       "复现：`python -m explorer.latent_map`。"),
     "lmap.compare_missing": ("The comparison needs both {a} and {b}; missing: {missing}.",
                              "比较需要 {a} 和 {b}；缺少：{missing}。"),
+
 }
-register(STRINGS)
+
+
+def text(key: str, lang: str | None = "en", **values) -> str:
+    """STRINGS[key] in `lang` ("en" or "zh"), formatted with `values` when given."""
+    english, chinese = STRINGS[key]
+    chosen = chinese if normalise_lang(lang) == "zh" else english
+    return chosen.format(**values) if values else chosen
+
+
+def page_language(choice: str | None, headers=None) -> str:
+    """The page's language: the app's language switch when there is one (`choice`), else the browser's first
+    Accept-Language (from request `headers`). "zh" for any Chinese, else "en"."""
+    if not choice:
+        choice = str((headers or {}).get("accept-language", ""))
+    return normalise_lang(choice.strip())
+
+
+def warning(refusal: Exception, lang: str) -> str:
+    """A refusal as one bold Markdown line in `lang`, for the status line and the comparison."""
+    return "⚠ **" + word(refusal, lang) + "**"
 
 
 def sprite(images: np.ndarray, cols: int = SPRITE_COLS) -> tuple[str, int, int]:
@@ -86,9 +162,34 @@ def fmt(value, digits: int = 2) -> str:
     return "n/a" if value is None or (isinstance(value, float) and not np.isfinite(value)) else f"{value:.{digits}f}"
 
 
-def pair_key(model: str, a: int, b: int, method: str) -> str:
+def pair_key(model: str, a, b, method: str) -> str:
     """Identifies one A->B path; the map and the player match their position events on it."""
     return f"{model}|{a}|{b}|{method}"
+
+
+def axis_range(*values: np.ndarray, pad: float = RANGE_PAD) -> list[float]:
+    """[lo, hi] covering every finite value given, widened by `pad` of the extent on each side (an axis with
+    no extent gets +-0.5). What the map's axes show, so the dots fill the plot at any width."""
+    finite = np.concatenate([np.ravel(np.asarray(v, dtype=np.float64)) for v in values])
+    finite = finite[np.isfinite(finite)]
+    if len(finite) == 0:
+        return [-1.0, 1.0]
+    lo, hi = float(finite.min()), float(finite.max())
+    margin = (hi - lo) * pad if hi > lo else 0.5
+    return [round(lo - margin, 4), round(hi + margin, 4)]
+
+
+@dataclass(frozen=True)
+class Page:
+    """Everything a new model / pair / method / language needs: the map's and the player's values, the status
+    Markdown, whether a UMAP fit is still pending (the tab polls until it is not), and the refusal of the pair
+    (None when the pair is good)."""
+
+    map: dict
+    player: dict
+    status: str
+    pending: bool
+    refusal: Refusal | None = None
 
 
 class LatentMapViews:
@@ -99,6 +200,16 @@ class LatentMapViews:
         self.labels = explorer.digits.labels
         self._manifold: dict[str, dict] = {}
         self._plane: dict[str, dict] = {}
+
+    # ---- indices typed or clicked on the page ----------------------------------------------------------
+    def parse_pair(self, a, b) -> tuple[int, int]:
+        """The page's two boxes as indices, by the one whole-number rule; a Refusal naming the box otherwise."""
+        return self.explorer.check_pair(a, b, PAGE_FIELDS)
+
+    def parse_clicked(self, payload) -> int:
+        """The index a click on the map sent ({"index": i}); a Refusal if it is not one of the digits."""
+        index = payload.get("index") if isinstance(payload, dict) else None
+        return self.explorer.check_pair(index, 0, (Message("map.field.clicked"), PAGE_FIELDS[1]))[0]
 
     # ---- the map -----------------------------------------------------------------------------------
     def shown_projection(self, model: str, projection: str, lang: str):
@@ -130,31 +241,48 @@ class LatentMapViews:
         method = "z1, z2" if name == "latent" else name.upper()
         return text("lmap.title", lang, model=model, shape=shape, method=method)
 
-    def map_value(self, model: str, projection: str, a: int, b: int, method: str, show_grid: bool,
+    def map_value(self, model: str, projection: str, a, b, method: str, show_grid: bool,
                   lang: str = "en") -> tuple[dict, str, bool]:
-        """(map value, status Markdown, whether a UMAP fit is still pending). Raises ValueError on bad input."""
+        """(map value, status Markdown, whether a UMAP fit is still pending). A refused pair (a, b as typed)
+        gives the map without a path and says why in the status; a refused model or method raises Refusal."""
+        value, status, pending, _ = self._map(model, projection, a, b, method, show_grid, lang)
+        return value, status, pending
+
+    def _map(self, model, projection, a, b, method, show_grid, lang):
         ex = self.explorer
         ex.check_model(model)
-        a, b = ex.check_pair(a, b)
         proj, name, notice = self.shown_projection(model, projection, lang)
-        xy = ex.path_xy(model, a, b, method, FRAMES, proj)
+        try:
+            a, b = self.parse_pair(a, b)
+            xy, refusal = ex.path_xy(model, a, b, method, FRAMES, proj), None
+        except Refusal as exc:
+            if exc.code == "map.interp_method":
+                raise
+            a, b, xy, refusal = None, None, None, exc
         shape = ex.latent_shape(model)
         shape_text = "x".join(map(str, shape))
+        coords = proj.coords
+        path_xy = [] if xy is None else [xy[:, 0], xy[:, 1]]
         value = {"key": pair_key(model, a, b, method), "model": model, "projection": name,
                  "planar": name == "latent", "axis": self.axis_titles(proj, name, lang),
                  "title": self.title(model, shape_text, name, lang),
-                 "points": {"x": proj.coords[:, 0].round(4).tolist(), "y": proj.coords[:, 1].round(4).tolist(),
+                 "points": {"x": coords[:, 0].round(4).tolist(), "y": coords[:, 1].round(4).tolist(),
                             "label": self.labels.tolist()},
-                 "a": a, "b": b, "path": {"x": xy[:, 0].round(4).tolist(), "y": xy[:, 1].round(4).tolist()},
+                 "range": {"x": axis_range(coords[:, 0], *path_xy[:1]), "y": axis_range(coords[:, 1], *path_xy[1:])},
+                 "a": a, "b": b,
+                 "path": None if xy is None else {"x": xy[:, 0].round(4).tolist(), "y": xy[:, 1].round(4).tolist()},
                  "grid": self.manifold(model) if (name == "latent" and show_grid) else None,
                  "labels": {"path": text("lmap.path", lang), "digit": text("lmap.digit", lang)}}
         status = text("lmap.status", lang, model=model, shape=shape_text, n=int(np.prod(shape)))
         if name == "pca":
-            status += "; " + text("lmap.pca_kept", lang).format(pct=100 * proj.explained_variance_ratio.sum())
+            status += ("；" if normalise_lang(lang) == "zh" else "; ") + text(
+                "lmap.pca_kept", lang, pct=100 * proj.explained_variance_ratio.sum())
         if notice:
             status += f"  \n*{notice}*"
+        if refusal is not None:
+            status += "  \n" + warning(Message("map.no_path", reason=refusal), lang)
         pending = name == "pca" and projection == "umap" and ex.projections.status(model, "umap") == "pending"
-        return value, status, pending
+        return value, status, pending, refusal
 
     def manifold(self, model: str) -> dict:
         """The 2-D VAE's decoded MANIFOLD_GRID^2 grid as one image, placed in latent coordinates."""
@@ -172,7 +300,7 @@ class LatentMapViews:
         la, lb = int(self.labels[pp.index_a]), int(self.labels[pp.index_b])
         digit = text("lmap.digit", lang)
         return {"key": pair_key(pp.model, pp.index_a, pp.index_b, pp.method), "model": pp.model,
-                "index_a": pp.index_a, "index_b": pp.index_b, "method": pp.method,
+                "index_a": pp.index_a, "index_b": pp.index_b, "method": pp.method, "lang": normalise_lang(lang),
                 "caption": f"A = #{pp.index_a} ({digit} {la}) → B = #{pp.index_b} ({digit} {lb}), "
                            f"{pp.method}, {pp.model}",
                 "frames": [png_data_uri(f) for f in pp.frames],
@@ -186,20 +314,30 @@ class LatentMapViews:
                                   "frames": [png_data_uri(f) for f in frames]}
         labels = {"preview": text("lmap.preview_plane", lang), "exact": text("lmap.exact_plane", lang),
                   "decoding": text("lmap.decoding", lang)}
-        return {**self._plane[model], "labels": labels}
+        return {**self._plane[model], "labels": labels, "lang": normalise_lang(lang)}
+
+    def page(self, model: str, projection: str, a, b, method: str, show_grid: bool, lang: str = "en") -> Page:
+        """Everything a new pair / model / method / language needs. A refused pair does not raise: the map of
+        `model` is drawn without a path and the player and status say why, in `lang`."""
+        value, status, pending, refusal = self._map(model, projection, a, b, method, show_grid, lang)
+        if refusal is not None:
+            player = {"message": word(Message("map.no_path", reason=refusal), lang)}
+        else:
+            player = self.player_value(self.explorer.pair_path(model, value["a"], value["b"], method, FRAMES), lang)
+        return Page(value, player, status, pending, refusal)
 
     def render(self, model: str, projection: str, a, b, method: str, show_grid: bool, lang: str = "en"):
-        """Everything a new pair / model / method needs: (map value, player value, status, pending)."""
-        ex = self.explorer
-        ex.check_model(model)
-        a, b = ex.check_pair(a, b)
-        pp = ex.pair_path(model, a, b, method, FRAMES)
-        value, status, pending = self.map_value(model, projection, a, b, method, show_grid, lang)
-        return value, self.player_value(pp, lang), status, pending
+        """(map value, player value, status, pending) for a GOOD pair; Refusal for a bad one (see `page`)."""
+        page = self.page(model, projection, a, b, method, show_grid, lang)
+        if page.refusal is not None:
+            raise page.refusal
+        return page.map, page.player, page.status, page.pending
 
     # ---- server functions called by the players' JavaScript (never raise: errors come back as data) ---
     def latent_map_exact(self, payload: dict) -> dict:
-        """{model, index_a, index_b, alpha, method, projection} -> {image (PNG data URI), xy, projection}."""
+        """{model, index_a, index_b, alpha, method, projection, lang} -> {image (PNG data URI), xy, projection},
+        or {error} worded in `lang`."""
+        lang = payload.get("lang") if isinstance(payload, dict) else None
         try:
             if not isinstance(payload, dict):
                 raise ValueError("expected {model, index_a, index_b, alpha, method}")
@@ -209,34 +347,37 @@ class LatentMapViews:
             image, xy = self.explorer.exact(payload.get("model"), payload.get("index_a"), payload.get("index_b"),
                                             payload.get("alpha"), payload.get("method"), fitted)
         except ValueError as exc:
-            return {"error": str(exc)}
+            return {"error": word(exc, lang)}
         return {"image": png_data_uri(image), "xy": None if xy is None else [float(xy[0]), float(xy[1])],
                 "projection": projection}
 
     def latent_map_plane_exact(self, payload: dict) -> dict:
-        """{model, z1, z2} -> {image}: the exact decode of one point of a 2-D latent."""
+        """{model, z1, z2, lang} -> {image}: the exact decode of one point of a 2-D latent, or {error}."""
+        lang = payload.get("lang") if isinstance(payload, dict) else None
         try:
             if not isinstance(payload, dict):
                 raise ValueError("expected {model, z1, z2}")
-            model = self.explorer.check_model(payload.get("model"))
-            image = self.explorer.decode_point(model, payload.get("z1"), payload.get("z2"))
+            image = self.explorer.decode_point(payload.get("model"), payload.get("z1"), payload.get("z2"))
         except ValueError as exc:
-            return {"error": str(exc)}
+            return {"error": word(exc, lang)}
         return {"image": png_data_uri(image)}
 
     # ---- small KL vs KL 1 --------------------------------------------------------------------------
     def compare(self, a, b, method: str, models: tuple[str, str] = (SD_KL_MODEL, REGULARISED_MODEL)):
-        """(strip of models[0], strip of models[1], {"en": table, "zh": table}) for pair (a, b): the strips are
-        uint8 images zoomed STRIP_ZOOM x, the Markdown table comes in both languages (so a language switch can
-        re-word it without measuring again). Without both checkpoints: (None, None, a message in both
-        languages). Raises ValueError on bad input."""
+        """(strip of models[0], strip of models[1], {"en": table, "zh": table}) for pair (a, b) as typed on the
+        page: the strips are uint8 images zoomed STRIP_ZOOM x, the Markdown table comes in both languages (so a
+        language switch can re-word it without measuring again). Without both checkpoints: (None, None, a
+        message in both languages); likewise for a refused pair (naming the page's box)."""
         ex = self.explorer
         models = list(models)
         missing = [m for m in models if m not in ex.models()]
         if missing:
-            return None, None, {lang: text("lmap.compare_missing", lang).format(
-                a=models[0], b=models[1], missing=", ".join(missing)) for lang in LANGUAGES}
-        a, b = ex.check_pair(a, b)
+            return None, None, {lang: text("lmap.compare_missing", lang, a=models[0], b=models[1],
+                                           missing=", ".join(missing)) for lang in LANGUAGES}
+        try:
+            a, b = self.parse_pair(a, b)
+        except Refusal as exc:
+            return None, None, {lang: warning(exc, lang) for lang in LANGUAGES}
         rows = ex.compare(models, a, b, method, COMPARE_STEPS)
         stats = [ex.path_statistics(m, COMPARE_PAIRS, 0, method, COMPARE_STEPS) for m in models]
         tables = {lang: self._compare_table(models, rows, stats, a, b, method, lang) for lang in LANGUAGES}
@@ -257,6 +398,6 @@ class LatentMapViews:
         line("confidence", [f"{fmt(r['digit_confidence'], 3)} / {fmt(s['digit_confidence'], 3)}"
                             for r, s in zip(rows, stats)])
         line("evenness", [f"{fmt(r['evenness'])} / {fmt(s['evenness'])}" for r, s in zip(rows, stats)])
-        lines.append("\n" + text("lmap.cmp_note", lang).format(
-            a=a, la=self.labels[a], b=b, lb=self.labels[b], method=method, steps=COMPARE_STEPS, pairs=COMPARE_PAIRS))
+        lines.append("\n" + text("lmap.cmp_note", lang, a=a, la=self.labels[a], b=b, lb=self.labels[b],
+                                 method=method, steps=COMPARE_STEPS, pairs=COMPARE_PAIRS))
         return "\n".join(lines)
