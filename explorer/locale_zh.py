@@ -19,6 +19,15 @@ ZH: dict[str, str] = {
     # ---- denoising / generation -------------------------------------------------------------------------------
 
     # ---- compression ----------------------------------------------------------------------------------------------
+    "comp.not_divisible": "{field} {side} 不能被 f={factor} 整除；试试 {lower} 或 {upper}",
+    "comp.not_divisible_small": "{field} {side} 不能被 f={factor} 整除；试试 {upper}",
+    "comp.not_a_switch": "{field} 必须是 true 或 false，收到 {value}",
+    "comp.field.height": "高度 H",
+    "comp.field.width": "宽度 W",
+    "comp.field.image_channels": "图像通道数 C",
+    "comp.field.factor": "下采样因子 f",
+    "comp.field.latent_channels": "潜通道数 c",
+    "comp.field.zero_pad": "补零（zero_pad）",
 
     # ---- exercises ------------------------------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from plotly.subplots import make_subplots
 from .. import exercises as ex
 from ..compression import compression, format_ratio
 from ..data import load_mnist
-from .compression_tab import input_text
+from ..views.compression import input_text
 from .i18n import register, text, tr, tr_format
 from .learn import LATEX
 
