@@ -241,9 +241,12 @@ def test_the_language_switch_redraws_the_tab(tiny_service):
     figures = [v for v in outputs.values() if hasattr(v, "layout")]
     assert sorted(f.layout.title.text for f in figures) == ["f=8 时的潜变量元素数", "压缩率随 c 的变化（C=3）"]
     texts = [v for v in outputs.values() if isinstance(v, str)]
-    assert len(texts) == 1 and "**压缩率** 786,432 / 16,384 = **48.0x**" in texts[0]
-    frames = [v for v in outputs.values() if isinstance(v, dict)]
-    assert sorted(f["headers"][0] for f in frames) == ["VAE", "VAE", "分辨率"]
+    results = [t for t in texts if t.startswith("**")]
+    assert len(results) == 1 and "**压缩率** 786,432 / 16,384 = **48.0x**" in results[0]
+    tables = sorted(t for t in texts if "<table>" in t)
+    assert len(tables) == 3 and len(texts) == 4
+    assert ["<th>分辨率</th>" in t for t in tables].count(True) == 1
+    assert ["（本项目）" in t for t in tables].count(True) == 1 and not any("(this project)" in t for t in tables)
 
 
 # ---- live as you type: a refused number replaces the result, never leaves a stale one ----------------------------
@@ -334,8 +337,9 @@ def test_presets_table_states_each_rows_input_and_counts_real_pixels(shipped_ser
 
     field, ours = field_frame("en"), project_frame(shipped_service, "en")
     headers = field["headers"]
-    assert ours["headers"] == headers
-    rows = {row[0]: dict(zip(headers, row)) for row in field["data"] + ours["data"]}
+    assert ours["headers"] == [h for h in headers if h != "rFID"]  # rFID is not measured here
+    rows = {row[0]: dict(zip(headers, row)) for row in field["data"]}
+    rows.update({row[0]: dict(zip(ours["headers"], row)) for row in ours["data"]})
     ratio, shape = headers[5], headers[3]
     assert ratio == "ratio" and shape == "input C x H x W"
     for p in PUBLISHED_VAES:
@@ -448,19 +452,36 @@ def test_the_shipped_taef2_preset_reads_its_metrics_json(shipped_service):
 
 
 def test_the_project_table_is_not_hidden_in_a_scroll_box(shipped_service):
-    """Issue 14, D4: this project's VAEs get their own table, before the field's, and neither table is shorter
-    than its rows (Gradio's default 500 px max_height hid the project's rows below 15 published ones)."""
+    """Issue 14, D4: this project's VAEs get their own table, before the field's, as static HTML tables with every
+    row in the page (a gr.Dataframe's 500 px max_height hid the project's rows below 15 published ones)."""
     import gradio as gr
 
     from explorer.ui.compression_tab import build_compression_tab
+    from explorer.views.compression import field_frame, project_frame
 
     with gr.Blocks() as demo:
         build_compression_tab(shipped_service)
-    tables = [b for b in demo.blocks.values() if isinstance(b, gr.Dataframe)]
-    ours, field = (next(t for t in tables if t.elem_id == key) for key in ("comp-ours-table", "comp-field-table"))
-    assert list(demo.blocks).index(ours._id) < list(demo.blocks).index(field._id)
-    for table in (ours, field):
-        assert table.max_height >= 40 * (len(table.value["data"]) + 1), table.elem_id
+    assert not [b for b in demo.blocks.values() if isinstance(b, gr.Dataframe)]
+    html = [b.value for b in demo.blocks.values() if isinstance(b, gr.HTML)]
+    ours = next(i for i, v in enumerate(html) if 'id="comp-ours-table"' in v)
+    field = next(i for i, v in enumerate(html) if 'id="comp-field-table"' in v)
+    assert ours < field
+    assert html[ours].count("<tr>") == len(project_frame(shipped_service)["data"]) + 1
+    assert html[field].count("<tr>") == len(field_frame()["data"]) + 1
+    assert "max-height" not in html[ours] and "overflow-y" not in html[ours]
+
+
+def test_table_html_never_breaks_inside_a_word():
+    """Issue 14, D2: cells wrap only between words (no break-all / anywhere), names stay on one line, numbers are
+    right-aligned and never wrapped, text is escaped; a wide table scrolls sideways in its own box."""
+    from explorer.views.compression import table_html
+
+    shown = table_html({"headers": ["VAE", "ratio"], "data": [["a<b> (this project)", 12.25], ["x", None]]},
+                       "cap", "t1")
+    assert "word-break:normal" in shown and "overflow-wrap:normal" in shown and "overflow-x:auto" in shown
+    assert "break-all" not in shown and "anywhere" not in shown
+    assert '<td class="cx-name">a&lt;b&gt; (this project)</td><td class="cx-num">12.25</td>' in shown
+    assert '<td class="cx-num"></td>' in shown and 'id="t1"' in shown
 
 
 def test_format_ratio():

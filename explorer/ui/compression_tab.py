@@ -19,7 +19,6 @@ register(view.STRINGS)
 
 LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
 PRIVATE = {"api_visibility": "private", "show_progress": "hidden"}
-TABLE_HEIGHT = 1200  # px: every preset row visible without a scroll box inside the page (issue 14, D4)
 
 
 def compression_api(height: int, width: int, image_channels: int = 3, factor: int = 8, latent_channels: int = 4,
@@ -47,7 +46,7 @@ def build_compression_tab(service, ui=None) -> None:
     and the figures are worded and redrawn when it changes."""
     settings = view.preset_settings(service)
     start = settings[view.DEFAULT_PRESET]
-    first = view.calculate(*(start[key] for key in view.INPUTS), "en")
+    first = view.panels(*(start[key] for key in view.INPUTS), "en")
     language = ui.language if ui is not None else gr.State("en")
 
     gr.Markdown(tr("comp.intro"), latex_delimiters=LATEX)
@@ -67,18 +66,15 @@ def build_compression_tab(service, ui=None) -> None:
             zero_pad = gr.Checkbox(start["zero_pad"], label=tr("comp.zero_pad"))
         with gr.Column(scale=1, min_width=300):
             result = gr.Markdown(first[0], label=tr("comp.result"), elem_id="comp-result")
-    with gr.Row():
+    with gr.Row():  # side by side on a laptop, one above the other on a phone; each figure carries its title
         with gr.Column(min_width=320):
-            size_plot = gr.Plot(first[2], label=tr("comp.plot"), elem_id="comp-size-plot")
+            size_plot = gr.Plot(first[2], show_label=False, elem_id="comp-size-plot")
         with gr.Column(min_width=320):
             ratio_plot = gr.Plot(first[3], show_label=False, elem_id="comp-ratio-plot")
-    table = gr.Dataframe(first[1], label=tr("comp.table"), interactive=False, wrap=True)
-    ours = {lang: view.project_frame(service, lang) for lang in LANGUAGES}
-    field = {lang: view.field_frame(lang) for lang in LANGUAGES}
-    ours_table = gr.Dataframe(ours["en"], label=tr("comp.ours_table"), interactive=False, wrap=True,
-                              max_height=TABLE_HEIGHT, elem_id="comp-ours-table", visible=bool(ours["en"]["data"]))
-    field_table = gr.Dataframe(field["en"], label=tr("comp.field_table"), interactive=False, wrap=True,
-                               max_height=TABLE_HEIGHT, elem_id="comp-field-table")
+    table = gr.HTML(first[1])
+    # static tables as HTML sized by their content: no inner scroll box, no word broken (issue 14, D2 and D4)
+    presets = {lang: view.preset_tables(service, lang) for lang in LANGUAGES}
+    ours_table, field_table = gr.HTML(presets["en"][0]), gr.HTML(presets["en"][1])
 
     boxes = [height, width, image_channels, factor, latent_channels, zero_pad]
 
@@ -92,8 +88,7 @@ def build_compression_tab(service, ui=None) -> None:
     gr.on([image_channels.input, factor.input, latent_channels.input],
           lambda name, *numbers: view.preset_after_edit(name, settings, *numbers),
           [preset, image_channels, factor, latent_channels], preset, trigger_mode="always_last", **PRIVATE)
-    gr.on([box.change for box in boxes] + [language.change], view.calculate, [*boxes, language],
+    gr.on([box.change for box in boxes] + [language.change], view.panels, [*boxes, language],
           [result, table, size_plot, ratio_plot], **PRIVATE)
-    language.change(lambda lang: (ours[normalise_lang(lang)], field[normalise_lang(lang)]), language,
-                    [ours_table, field_table], **PRIVATE)
+    language.change(lambda lang: presets[normalise_lang(lang)], language, [ours_table, field_table], **PRIVATE)
     gr.api(compression_api, api_name="compression")

@@ -60,14 +60,14 @@ class Reworded:
                 show_progress=progress)
 
 
-def plot_pair(figures, **kwargs) -> tuple[gr.Plot, gr.Plot]:
-    """Two plots in a row that wraps to one column on a phone (each figure has its own title and legend)."""
+def plot_pair(figures, ids: tuple[str, str], visible: bool = True) -> tuple[gr.Plot, gr.Plot]:
+    """Two plots in a row that wraps to one column on a phone. Each figure carries its own title (no block label
+    over it: issue 14, D3)."""
     with gr.Row():
         with gr.Column(min_width=PLOT_COLUMN):
-            left = gr.Plot(figures[0] if figures else None, **kwargs)
+            left = gr.Plot(figures[0] if figures else None, show_label=False, elem_id=ids[0], visible=visible)
         with gr.Column(min_width=PLOT_COLUMN):
-            right = gr.Plot(figures[1] if figures else None, show_label=False,
-                            visible=kwargs.get("visible", True))
+            right = gr.Plot(figures[1] if figures else None, show_label=False, elem_id=ids[1], visible=visible)
     return left, right
 
 
@@ -86,7 +86,7 @@ def build_exercise1(service, language, ui) -> None:
     else:
         gr.Markdown(tr_format("ex1.missing", name=ex.EXERCISE1_MODEL))
     gr.Code(recipe["command"], language="shell", label=tr("ex1.command"), interactive=False, lines=1)
-    plots = plot_pair(view.curves_figures(curves, "en"), label=tr("ex1.curves"), visible=bool(curves.epochs))
+    plots = plot_pair(view.curves_figures(curves, "en"), ("ex1-loss-plot", "ex1-kl-plot"), visible=bool(curves.epochs))
     gr.Markdown(tr("ex1.curves_note"), visible=bool(curves.epochs))
     language.change(lambda lang: view.curves_figures(curves, lang), language, list(plots), **PRIVATE)
     if build_training_panel is not None:  # train it yourself, live (explorer/ui/training_panel.py)
@@ -110,7 +110,7 @@ def build_exercise2(language) -> None:
             boxes += [gr.Textbox(label=tr(f"ex2.{field}"), placeholder=tr(f"ex2.{field}_hint"), max_lines=1,
                                  min_width=110) for field in ("shape", "dims", "ratio")]
     with gr.Row():
-        check = gr.Button(tr("ex.check"), variant="primary")
+        check = gr.Button(tr("ex.check"), variant="primary", elem_id="ex2-check")
         reveal = gr.Button(tr("ex2.reveal"), variant="secondary")
     result = Reworded(view.latents_result, [gr.Markdown()], language)
     result.on(check.click, boxes, "check")
@@ -124,8 +124,7 @@ def build_exercise3(service, language) -> None:
     if not rows:
         gr.Markdown(tr("ex3.none"))
         return
-    table = gr.Dataframe(view.heldout_frame(rows, "en"), label=tr("ex3.table"), interactive=False, wrap=True,
-                         max_height=40 * (len(rows) + 2))
+    table = gr.HTML(view.heldout_html(rows, "en"))
     mnist = [r["name"] for r in rows if r["dataset"] == "mnist"]
     with gr.Row(equal_height=True):
         chosen = gr.Dropdown(mnist, value=None, label=tr("ex3.model"))
@@ -133,7 +132,7 @@ def build_exercise3(service, language) -> None:
         button = gr.Button(tr("ex.check"), variant="primary")
     Reworded(lambda c, p, lang: view.check_best(rows, c, p, lang), [gr.Markdown()], language).on(
         button.click, [chosen, psnr])
-    language.change(lambda lang: view.heldout_frame(rows, lang), language, table, **PRIVATE)
+    language.change(lambda lang: view.heldout_html(rows, lang), language, table, **PRIVATE)
 
 
 def latent_map_model_dropdown(components: dict) -> gr.Dropdown | None:
@@ -181,9 +180,9 @@ def build_exercise5(service, language) -> None:
     with gr.Row():
         choice = gr.Radio([(tr(f"ex5.{c}"), c) for c in ex.PREDICTIONS], value=None, label=tr("ex5.prediction"),
                           scale=3)
-        button = gr.Button(tr("ex5.reveal"), variant="primary", scale=1, min_width=100)
+        button = gr.Button(tr("ex5.reveal"), variant="primary", scale=1, min_width=100, elem_id="ex5-reveal")
     result = gr.Markdown()
-    plots = plot_pair(None, label=tr("ex5.plot"), visible=False)
+    plots = plot_pair(None, ("ex5-ours-plot", "ex5-sd3-plot"), visible=False)
     Reworded(lambda c, lang: reveal_rate_distortion(service, c, lang), [result, *plots], language).on(
         button.click, [choice])
 

@@ -270,8 +270,8 @@ TABLE_HEADERS = ("VAE", "f", "c", "comp.col_input", "comp.col_latent", "comp.col
                  "rFID", "comp.col_source")
 
 
-def _headers(lang: str | None) -> list[str]:
-    return [text(h, lang) if h in STRINGS else h for h in TABLE_HEADERS]
+def _headers(lang: str | None, drop: tuple[str, ...] = ()) -> list[str]:
+    return [text(h, lang) if h in STRINGS else h for h in TABLE_HEADERS if h not in drop]
 
 
 def field_frame(lang: str | None = "en") -> dict:
@@ -294,7 +294,7 @@ def project_vaes(service) -> list[str]:
 def project_frame(service, lang: str | None = "en") -> dict:
     """This project's VAEs at the input they really run at (digits 28x28x1, photos 512x512x3; an MLP VAE's flat
     code has no f, shown "-"), with the held-out PSNR and SSIM read from each one's metrics.json (empty where none was measured: never made up),
-    in the columns of field_frame."""
+    in the columns of field_frame but rFID (not measured here)."""
     rows = []
     for name in service.names("vae"):
         shapes, metrics = service.vae_shapes(name), service.metrics(name)
@@ -304,9 +304,9 @@ def project_frame(service, lang: str | None = "en") -> dict:
                      input_text(counted_input_shape(shapes), shapes.get("pad_to"), lang),
                      shape_text(shapes["latent_shape"]), _rounded(ratio, 2),
                      None if metrics.get("untrained") else _rounded(metrics.get("psnr"), 2),
-                     None if metrics.get("untrained") else _rounded(metrics.get("ssim"), 3), None,
+                     None if metrics.get("untrained") else _rounded(metrics.get("ssim"), 3),
                      text("comp.measured", lang, split=split) if split else ""])
-    return {"headers": _headers(lang), "data": rows}
+    return {"headers": _headers(lang, drop=("rFID",)), "data": rows}  # rFID: not measured here
 
 
 def preset_settings(service) -> dict[str, dict]:
@@ -337,3 +337,61 @@ def preset_after_edit(preset: str | None, settings: dict[str, dict], image_chann
             image_channels, factor, latent_channels):
         return preset
     return CUSTOM
+
+
+# ---- tables as HTML ------------------------------------------------------------------------------------------
+TABLE_CSS = """<style>
+.cx-table{overflow-x:auto;max-width:100%;margin:4px 0 12px;scrollbar-width:thin;
+  scrollbar-color:var(--neutral-400) transparent}
+.cx-table::-webkit-scrollbar{height:8px}.cx-table::-webkit-scrollbar-thumb{background:var(--neutral-400);border-radius:4px}
+.cx-table .cx-caption{font-size:var(--text-sm);color:var(--body-text-color-subdued);margin:0 0 4px}
+.cx-table table{border-collapse:collapse;font-size:var(--text-sm);width:100%;margin:0}
+.cx-table th,.cx-table td{padding:5px 8px;border-bottom:1px solid var(--border-color-primary);text-align:left;
+  vertical-align:top;word-break:normal;overflow-wrap:normal;hyphens:none}
+.cx-table th{font-weight:600;background:var(--background-fill-secondary)}
+.cx-table td.cx-num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
+.cx-table td.cx-name{white-space:nowrap}
+</style>"""
+
+
+def _cell(value) -> tuple[str, str]:
+    """(class, text) of one cell: numbers right-aligned, None empty, text escaped."""
+    import html
+
+    if value is None:
+        return "cx-num", ""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return "cx-num", f"{value:g}" if isinstance(value, float) else str(value)
+    return "", html.escape(str(value))
+
+
+def table_html(frame: dict, caption: str, elem_id: str) -> str:
+    """A table value ({"headers", "data"}) as an HTML table for gr.HTML: sized by its content, wrapping text
+    only between words (never inside a word or a number), its first column (names) on one line, and scrolling
+    sideways in its own box with a visible scroll bar when it is wider than the screen. Every row shows: no
+    inner vertical scroll box (issue 14, D2 and D4)."""
+    import html
+
+    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in frame["headers"])
+    body = []
+    for row in frame["data"]:
+        cells = []
+        for i, value in enumerate(row):
+            kind, shown = _cell(value)
+            kind = "cx-name" if i == 0 else kind
+            cells.append(f'<td class="{kind}">{shown}</td>' if kind else f"<td>{shown}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return (f'{TABLE_CSS}<div class="cx-table" id="{elem_id}"><div class="cx-caption">{html.escape(caption)}</div>'
+            f'<table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>')
+
+
+def panels(height, width, image_channels, factor, latent_channels, zero_pad, lang: str | None) -> tuple:
+    """calculate()'s result with the resolution table as HTML: (result Markdown, table HTML, two figures)."""
+    result, frame, left, right = calculate(height, width, image_channels, factor, latent_channels, zero_pad, lang)
+    return result, table_html(frame, text("comp.table", lang), "comp-table"), left, right
+
+
+def preset_tables(service, lang: str | None) -> tuple[str, str]:
+    """(this project's VAEs, the field's VAEs) as HTML tables in `lang`, the project's first."""
+    return (table_html(project_frame(service, lang), text("comp.ours_table", lang), "comp-ours-table"),
+            table_html(field_frame(lang), text("comp.field_table", lang), "comp-field-table"))

@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 from .. import exercises as ex
 from ..compression import compression, format_ratio
 from ..messages import normalise_lang
-from .compression import framed, input_text
+from .compression import framed, input_text, table_html
 
 STRINGS = {
     "ex.intro": (
@@ -333,6 +333,11 @@ def heldout_frame(rows: list[dict], lang: str) -> dict:
              None if r["psnr"] is None else round(r["psnr"], 2), None if r["ssim"] is None else round(r["ssim"], 3)]
             for r in rows]
     return {"headers": headers, "data": data}
+
+
+def heldout_html(rows: list[dict], lang: str) -> str:
+    """heldout_frame as an HTML table (sized by its content, no word broken, no inner scroll box)."""
+    return table_html(heldout_frame(rows, lang), text("ex3.table", lang), "ex3-table")
 
 
 def check_best(rows: list[dict], chosen: str | None, psnr: str | None, lang: str) -> str:
