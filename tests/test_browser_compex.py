@@ -108,14 +108,14 @@ class Page:
         self.page.wait_for_selector("[role=tab]")
 
     def open(self, name: str) -> None:
-        """Select a top-level tab; on a phone, through Gradio's overflow menu when the tab button is hidden."""
+        """Select a top-level tab; on a phone, through Gradio's "More tabs" menu when the tab button is hidden."""
         page = self.page
-        button = page.locator(f"#explorer-tabs button[role=tab]:has-text('{name}')").first
-        if not button.is_visible():
-            page.locator("#explorer-tabs .overflow-menu button, #explorer-tabs button.overflow-dropdown").first.click()
-            button = page.locator(f"#explorer-tabs .overflow-dropdown button:has-text('{name}'),"
-                                  f" #explorer-tabs button:visible:has-text('{name}')").first
-        button.click()
+        button = page.locator("#explorer-tabs > .tab-wrapper [role=tablist] > button", has_text=name)
+        if button.count() and button.first.is_visible():
+            button.first.click()
+            return
+        page.locator("#explorer-tabs > .tab-wrapper .overflow-menu > button").click()
+        page.locator("#explorer-tabs > .tab-wrapper .overflow-dropdown button", has_text=name).first.click()
 
     def chinese(self) -> None:
         self.page.locator("#lang-switch").get_by_text("中文").click()

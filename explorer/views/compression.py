@@ -345,12 +345,12 @@ TABLE_CSS = """<style>
   scrollbar-color:var(--neutral-400) transparent}
 .cx-table::-webkit-scrollbar{height:8px}.cx-table::-webkit-scrollbar-thumb{background:var(--neutral-400);border-radius:4px}
 .cx-table .cx-caption{font-size:var(--text-sm);color:var(--body-text-color-subdued);margin:0 0 4px}
-.cx-table table{border-collapse:collapse;font-size:var(--text-sm);width:100%;margin:0}
-.cx-table th,.cx-table td{padding:5px 8px;border-bottom:1px solid var(--border-color-primary);text-align:left;
-  vertical-align:top;word-break:normal;overflow-wrap:normal;hyphens:none}
-.cx-table th{font-weight:600;background:var(--background-fill-secondary)}
-.cx-table td.cx-num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
-.cx-table td.cx-name{white-space:nowrap}
+.cx-table table{border-collapse:collapse;font-size:var(--text-sm);width:auto;min-width:100%;margin:0}
+.cx-table table th,.cx-table table td{padding:4px 8px !important;border:0;border-bottom:1px solid var(--border-color-primary);
+  text-align:left;vertical-align:top;word-break:normal;overflow-wrap:normal;hyphens:none;line-height:1.35}
+.cx-table table th{font-weight:600;background:var(--background-fill-secondary);min-width:3.5em}
+.cx-table table td{white-space:nowrap}
+.cx-table table td.cx-num{text-align:right;font-variant-numeric:tabular-nums}
 </style>"""
 
 
@@ -366,10 +366,10 @@ def _cell(value) -> tuple[str, str]:
 
 
 def table_html(frame: dict, caption: str, elem_id: str) -> str:
-    """A table value ({"headers", "data"}) as an HTML table for gr.HTML: sized by its content, wrapping text
-    only between words (never inside a word or a number), its first column (names) on one line, and scrolling
-    sideways in its own box with a visible scroll bar when it is wider than the screen. Every row shows: no
-    inner vertical scroll box (issue 14, D2 and D4)."""
+    """A table value ({"headers", "data"}) as an HTML table for gr.HTML: sized by its content, each cell on one
+    line (headers wrap only between words: never inside a word or a number), scrolling sideways in its own box,
+    with a visible scroll bar, when it is wider than the screen. Every row shows: no inner vertical scroll box
+    (issue 14, D2 and D4)."""
     import html
 
     head = "".join(f"<th>{html.escape(str(h))}</th>" for h in frame["headers"])
