@@ -348,7 +348,7 @@ TABLE_CSS = """<style>
 .cx-table table{border-collapse:collapse;font-size:var(--text-sm);width:auto;min-width:100%;margin:0}
 .cx-table table th,.cx-table table td{padding:4px 8px !important;border:0;border-bottom:1px solid var(--border-color-primary);
   text-align:left;vertical-align:top;word-break:normal;overflow-wrap:normal;hyphens:none;line-height:1.35}
-.cx-table table th{font-weight:600;background:var(--background-fill-secondary);min-width:3.5em}
+.cx-table table th{font-weight:600;background:var(--background-fill-secondary);min-width:4em;box-sizing:content-box}
 .cx-table table td{white-space:nowrap}
 .cx-table table td.cx-num{text-align:right;font-variant-numeric:tabular-nums}
 </style>"""
