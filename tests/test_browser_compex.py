@@ -62,10 +62,11 @@ def inside(a, box, slack: float = 1.0) -> bool:
     return a[0] >= box[0] - slack and a[1] >= box[1] - slack and a[2] <= box[2] + slack and a[3] <= box[3] + slack
 
 
-def check_plot_layout(page, elem_id: str) -> str:
+def check_plot_layout(page, elem_id: str, title: str | None = None) -> str:
     """Title, legend, axis titles and plot area of the figure in `elem_id` are all inside the figure and do not
-    overlap each other (issue 14, D3); returns the title."""
-    page.wait_for_function(f"() => !!document.querySelector('#{elem_id} .js-plotly-plot .g-gtitle text')")
+    overlap each other (issue 14, D3); returns the title (waiting until it reads `title` when given)."""
+    page.wait_for_function("([id, title]) => { const t = document.querySelector('#' + id + ' .js-plotly-plot .g-gtitle text');"
+                           " return !!t && (!title || t.textContent === title); }", arg=[elem_id, title])
     parts = page.evaluate(PLOT_PARTS, elem_id)
     assert parts and parts["title"], elem_id
     named = [(kind, r) for kind in ("title", "legend", "xtitle", "ytitle", "area") for r in parts[kind]]
@@ -158,8 +159,8 @@ def test_compression_tab_layout_in_both_languages(page):
     page.chinese()
     p.get_by_text(re.compile(r"压缩率 786,432 / 16,384 = 48\.0x")).wait_for()
     p.locator("#comp-ours-table").get_by_text("chapter-vae-mnist（本项目）").wait_for()
-    assert check_plot_layout(p, "comp-size-plot") == "f=8 时的潜变量元素数"
-    assert check_plot_layout(p, "comp-ratio-plot") == "压缩率随 c 的变化（C=3）"
+    assert check_plot_layout(p, "comp-size-plot", "f=8 时的潜变量元素数")
+    assert check_plot_layout(p, "comp-ratio-plot", "压缩率随 c 的变化（C=3）")
     for table in ("comp-ours-table", "comp-field-table"):
         assert p.evaluate(BROKEN_WORDS, table) == [], f"{table} breaks words in Chinese"
     page.shoot("compression-zh")
@@ -188,7 +189,7 @@ def test_compression_updates_as_you_type_and_a_refusal_blocks_nothing(page):
     p.get_by_text(re.compile(r"Compression ratio 784 / 64 = 12\.25x")).wait_for()
     p.get_by_text(re.compile(r"Zero-padded the encoder gets 32 x 32 x 1")).wait_for()
     assert p.get_by_label("Height H (pixels)").input_value() == "28"
-    assert p.get_by_label(re.compile(r"^Zero-pad H and W")).is_checked()
+    assert p.get_by_role("checkbox", name=re.compile(r"^Zero-pad H and W")).is_checked()
     page.shoot("compression-chapter-preset")
 
 
@@ -215,6 +216,6 @@ def test_exercises_layout_and_results_follow_the_language_switch(page):
     page.chinese()
     p.get_by_text("无法识别为形状：请写成 c x h x w").wait_for()
     assert p.get_by_text("could not read this as a shape").count() == 0
-    assert check_plot_layout(p, "ex1-loss-plot") == "损失与重建误差（对数坐标）"
-    assert check_plot_layout(p, "ex5-sd3-plot") == "SD3 论文（照片，f = 8；另一个数据集）"
+    assert check_plot_layout(p, "ex1-loss-plot", "损失与重建误差（对数坐标）")
+    assert check_plot_layout(p, "ex5-sd3-plot", "SD3 论文（照片，f = 8；另一个数据集）")
     page.shoot("exercises-zh")
