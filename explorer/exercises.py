@@ -10,10 +10,13 @@ compression calculator or from the shipped checkpoints' metrics.json, never type
 5. `channel_sweep`, `published_channel_sweep`, `rate_distortion_verdict`: why 4 latent channels, not 3.
 
 Answer codes (`"correct"`, `"wrong"`, `"empty"`, `"unreadable"`, ...) are returned instead of sentences, so the
-UI can word them in the student's language.
+UI can word them in the student's language (explorer/views/exercises.py). What is refused (an unknown recipe, text
+that is not a number or a shape, no measured model) raises explorer.messages.Refusal with an `exercise.*` code;
+a check turns a refused answer into the status "unreadable", never an exception.
 """
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass, field
@@ -22,8 +25,18 @@ from typing import Any, Protocol
 import numpy as np
 
 from .compression import PUBLISHED_VAES, CompressionResult, compression, counted_input_shape, vae_ratio
+from .data import load_mnist
+from .messages import Refusal, define
 from .metrics import psnr_from_mse
 from .recipes import RECIPES
+
+define({
+    "exercise.no_recipe": "no training recipe named {name}; recipes: {recipes}",
+    "exercise.not_a_shape": "not a shape: {answer}; write it as c x h x w, e.g. 4x8x8",
+    "exercise.not_a_number": "not a number: {answer}",
+    "exercise.no_measured_vae": "no {dataset} VAE with measured held-out metrics is installed",
+    "exercise.bad_codes": "need (N >= 2, 2) codes and N labels, got {codes} and {labels}",
+})
 
 EXERCISE1_MODEL = "sd-vae-mnist-c4"
 CHANNEL_SWEEP_PREFIX = "sd-vae-mnist-c"
@@ -40,13 +53,14 @@ class Catalogue(Protocol):
     def metrics(self, name: str) -> dict: ...
     def vae_shapes(self, name: str) -> dict: ...
     def config(self, name: str) -> dict: ...
+    def encode(self, name: str, images: np.ndarray) -> dict: ...  # exercise 4 only
 
 
 # ---- exercise 1: train a simple VAE --------------------------------------------------------------------------
 def retrain_command(name: str = EXERCISE1_MODEL) -> str:
     """The shell command that retrains checkpoint `name` from its recipe."""
     if name not in RECIPES:
-        raise ValueError(f"no training recipe named {name!r}; recipes: {', '.join(RECIPES)}")
+        raise Refusal("exercise.no_recipe", name=repr(name), recipes=", ".join(RECIPES))
     return f"python -m explorer.train {name}"
 
 
@@ -54,7 +68,7 @@ def training_recipe(name: str = EXERCISE1_MODEL) -> dict[str, Any]:
     """The recipe of `name` as flat facts: family, dataset, epochs, batch_size, lr, seed, kl_weight, config,
     description and the retraining command."""
     if name not in RECIPES:
-        raise ValueError(f"no training recipe named {name!r}; recipes: {', '.join(RECIPES)}")
+        raise Refusal("exercise.no_recipe", name=repr(name), recipes=", ".join(RECIPES))
     recipe = RECIPES[name]
     return {"name": recipe.name, "family": recipe.family, "dataset": recipe.dataset, "epochs": recipe.epochs,
             "batch_size": recipe.batch_size, "lr": recipe.lr, "seed": recipe.seed,
@@ -123,23 +137,24 @@ _SHAPE = re.compile(r"\d+(?:\s*[x×X*,;]\s*\d+|\s+\d+)*")
 
 def parse_shape(answer: str | None) -> tuple[int, ...] | None:
     """"64x64x4", "4 x 64 x 64", "[4, 64, 64]", "64×64×4", "64*64*4" -> a tuple of positive ints.
-    None for an empty answer; ValueError for text that is not a list of whole numbers."""
+    None for an empty answer; Refusal("exercise.not_a_shape") for text that is not a list of whole numbers."""
     text = (answer or "").strip().strip("[]()").strip()
     if not text:
         return None
     if not _SHAPE.fullmatch(text):
-        raise ValueError(f"not a shape: {answer!r}")
+        raise Refusal("exercise.not_a_shape", answer=repr(answer))
     return tuple(int(p) for p in re.findall(r"\d+", text))
 
 
 def parse_number(answer: str | float | int | None) -> float | None:
     """"16384", "16,384", "16 384", "48", "48x", "48 ×", "48:1", "48.0", "48 倍", "29.62 dB" -> float (a trailing
-    unit and spaces are allowed). None when empty; ValueError when the text is not a number."""
+    unit and spaces are allowed). None when empty; Refusal("exercise.not_a_number") when the text is not a
+    number."""
     if answer is None:
         return None
     if isinstance(answer, (int, float)) and not isinstance(answer, bool):
         if not math.isfinite(answer):
-            raise ValueError(f"not a number: {answer!r}")
+            raise Refusal("exercise.not_a_number", answer=repr(answer))
         return float(answer)
     text = str(answer).strip().lower().replace("\u00a0", " ")
     if not text:
@@ -149,9 +164,9 @@ def parse_number(answer: str | float | int | None) -> float | None:
     try:
         value = float(text)
     except ValueError:
-        raise ValueError(f"not a number: {answer!r}") from None
+        raise Refusal("exercise.not_a_number", answer=repr(answer)) from None
     if not math.isfinite(value):
-        raise ValueError(f"not a number: {answer!r}")
+        raise Refusal("exercise.not_a_number", answer=repr(answer))
     return value
 
 
@@ -239,10 +254,11 @@ class BestModelCheck:
 def check_best_model(rows: list[dict], chosen: str | None, psnr_answer: str | None,
                      dataset: str = "mnist") -> BestModelCheck:
     """Did the student pick the model with the lowest held-out MSE, and turn its MSE into PSNR
-    (10 log10(1 / MSE), images in [0, 1]) within 0.05 dB? Raises ValueError when no model has metrics."""
+    (10 log10(1 / MSE), images in [0, 1]) within 0.05 dB? Raises Refusal("exercise.no_measured_vae") when no
+    model has metrics."""
     best = best_model(rows, dataset)
     if best is None:
-        raise ValueError(f"no {dataset} VAE with measured held-out metrics is installed")
+        raise Refusal("exercise.no_measured_vae", dataset=dataset)
     target = psnr_from_mse(best["mse"])
     model_status = "empty" if not chosen else ("correct" if chosen == best["name"] else "wrong")
     psnr = _check_field(parse_number, psnr_answer, lambda v: abs(v - target) <= PSNR_TOLERANCE_DB, "")
@@ -260,7 +276,7 @@ def latent_distribution(means: np.ndarray, labels: np.ndarray) -> dict[str, floa
     z = np.asarray(means, dtype=np.float64)
     labels = np.asarray(labels)
     if z.ndim != 2 or z.shape[1] != 2 or len(z) < 2 or len(labels) != len(z):
-        raise ValueError(f"need (N >= 2, 2) codes and N labels, got {z.shape} and {labels.shape}")
+        raise Refusal("exercise.bad_codes", codes=tuple(z.shape), labels=tuple(labels.shape))
     d2 = ((z[:, None, :] - z[None, :, :]) ** 2).sum(-1)
     np.fill_diagonal(d2, np.inf)
     nearest = d2.argmin(axis=1)
@@ -268,6 +284,15 @@ def latent_distribution(means: np.ndarray, labels: np.ndarray) -> dict[str, floa
             "std_x": float(z[:, 0].std()), "std_y": float(z[:, 1].std()),
             "within_2": float((np.linalg.norm(z, axis=1) < 2).mean()), "prior_within_2": PRIOR_WITHIN_2,
             "nn_same_digit": float((labels[nearest] == labels).mean())}
+
+
+@functools.lru_cache(maxsize=2)
+def planar_statistics(service: Catalogue, model: str = PLANAR_MODEL) -> dict[str, float]:
+    """latent_distribution of `model`'s posterior means over the 500 held-out digits (cached per service and
+    model: one encoding pass, about a second on a CPU)."""
+    digits = load_mnist("test")
+    means = service.encode(model, digits.images[:, None].astype(np.float32))["mean"].reshape(len(digits), -1)
+    return latent_distribution(means, digits.labels)
 
 
 CENTRE_TOLERANCE = 0.5  # |mean| per axis

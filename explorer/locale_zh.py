@@ -32,8 +32,22 @@ ZH: dict[str, str] = {
     # ---- denoising / generation -------------------------------------------------------------------------------
 
     # ---- compression ----------------------------------------------------------------------------------------------
+    "comp.not_divisible": "{field} {side} 不能被 f={factor} 整除；试试 {lower} 或 {upper}",
+    "comp.not_divisible_small": "{field} {side} 不能被 f={factor} 整除；试试 {upper}",
+    "comp.not_a_switch": "{field} 必须是 true 或 false，收到 {value}",
+    "comp.field.height": "高度 H",
+    "comp.field.width": "宽度 W",
+    "comp.field.image_channels": "图像通道数 C",
+    "comp.field.factor": "下采样因子 f",
+    "comp.field.latent_channels": "潜通道数 c",
+    "comp.field.zero_pad": "补零（zero_pad）",
 
     # ---- exercises ------------------------------------------------------------------------------------------------
+    "exercise.no_recipe": "没有名为 {name} 的训练配方；已有配方：{recipes}",
+    "exercise.not_a_shape": "无法识别为形状：{answer}；请写成 c x h x w，例如 4x8x8",
+    "exercise.not_a_number": "无法识别为数字：{answer}",
+    "exercise.no_measured_vae": "尚未安装带有留出测试指标的 {dataset} VAE",
+    "exercise.bad_codes": "需要 (N >= 2, 2) 的编码和 N 个标签，收到 {codes} 和 {labels}",
 
     # ---- live training ------------------------------------------------------------------------------------------
 

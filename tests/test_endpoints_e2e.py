@@ -21,7 +21,7 @@ from tests.e2e_support import (MODEL, first_of_each_class, held_out, max_level_d
 
 PUBLIC = {
     "/models": [],
-    "/compression": ["height", "width", "image_channels", "factor", "latent_channels"],
+    "/compression": ["height", "width", "image_channels", "factor", "latent_channels", "zero_pad"],
     "/reconstruct": ["image", "model"],
     "/latent_map": ["model", "method"],
     "/interpolate": ["index_a", "index_b", "alpha", "method", "model"],
@@ -61,6 +61,20 @@ def test_compression_is_f_squared_c_over_latent_channels(app_server, args, laten
     assert r["ratio"] == pytest.approx(ratio) == pytest.approx(f * f * c_img / c)
 
 
+@pytest.mark.parametrize("args, message", [
+    ((28, 28, 1, 8, 4), "height H 28 is not divisible by f=8; try 24 or 32"),
+    (("1e2", 512, 3, 8, 4), "height H must be a whole number from 1 to 16384, got '1e2'"),
+    ((512, 512, 3, 8, 0), "latent channels c must be between 1 and 4096, got 0"),
+])
+def test_compression_refusals_name_the_field_in_english(app_server, args, message):
+    from gradio_client.exceptions import AppError
+
+    _, client = app_server
+    with pytest.raises(AppError) as refused:
+        client.predict(*args, api_name="/compression")
+    assert message in str(refused.value)
+
+
 def test_compression_agrees_with_every_vae_in_models(app_server, models):
     _, client = app_server
     checked = 0
@@ -74,6 +88,10 @@ def test_compression_agrees_with_every_vae_in_models(app_server, models):
             if m.get("pad_to"):  # digits padded 28 -> pad_to for the network: metrics count the 28x28 pixels
                 expected = c_img * 28 * 28 / r["latent_dims"]
                 assert r["ratio"] == pytest.approx(c_img * h * w / r["latent_dims"]), name
+                padded = client.predict(28, 28, c_img, m["factor"], m["latent_shape"][0], True,
+                                        api_name="/compression")  # the digit as it is, zero-padded by f
+                assert padded["latent_shape"] == m["latent_shape"] and padded["network_shape"] == [c_img, h, w]
+                assert padded["ratio"] == pytest.approx(m["metrics"]["compression_ratio"]), name
             else:
                 expected = r["ratio"]
             assert m["metrics"]["compression_ratio"] == pytest.approx(expected), name

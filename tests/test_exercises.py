@@ -1,6 +1,7 @@
 """The five exercises: answer checking against compression(), learning curves from the recorded history, the
 held-out table, the 2-D latent statistics and the rate-distortion verdict; then the tab's handlers in both
-languages, on tiny random-init models (nothing to measure) and on the shipped checkpoints."""
+languages (explorer/views/exercises.py, no server), on tiny random-init models (nothing to measure) and on the
+shipped checkpoints; and the tab's wiring (explorer/ui/exercises_tab.py)."""
 from __future__ import annotations
 
 import math
@@ -48,8 +49,9 @@ def test_recipe_and_command_come_from_the_recipes():
     assert recipe["epochs"] == RECIPES["sd-vae-mnist-c4"].epochs
     assert recipe["kl_weight"] == RECIPES["sd-vae-mnist-c4"].config["kl_weight"]
     assert recipe["command"] == "python -m explorer.train sd-vae-mnist-c4"
-    with pytest.raises(ValueError, match="no training recipe"):
+    with pytest.raises(ValueError, match="no training recipe") as refused:
         ex.retrain_command("no-such-model")
+    assert refused.value.code == "exercise.no_recipe"
 
 
 def test_learning_curves_keep_rows_aligned_and_sorted():
@@ -86,8 +88,11 @@ def test_parse_shape(text, shape):
 
 @pytest.mark.parametrize("text", ["abc", "64x", "4.5x64x64", "-4x64x64"])
 def test_parse_shape_refuses_non_shapes(text):
-    with pytest.raises(ValueError):
+    from explorer.messages import Refusal, word
+
+    with pytest.raises(Refusal) as refused:
         ex.parse_shape(text)
+    assert refused.value.code == "exercise.not_a_shape" and "请写成 c x h x w" in word(refused.value, "zh")
 
 
 @pytest.mark.parametrize("text, value", [("16384", 16384), ("16,384", 16384), ("16 384", 16384), ("48x", 48),
@@ -99,8 +104,26 @@ def test_parse_number(text, value):
 
 @pytest.mark.parametrize("text", ["abc", "4x64x64", "nan", "inf", "1,5", float("nan")])
 def test_parse_number_refuses_non_numbers(text):
-    with pytest.raises(ValueError):
+    from explorer.messages import Refusal
+
+    with pytest.raises(Refusal) as refused:
         ex.parse_number(text)
+    assert refused.value.code == "exercise.not_a_number"
+
+
+def test_refusals_pickle_and_have_chinese():
+    import pickle
+
+    from explorer.locale_zh import ZH
+    from explorer.messages import ENGLISH, word
+
+    with pytest.raises(ValueError) as refused:
+        ex.check_best_model([], "x", "1")
+    copy = pickle.loads(pickle.dumps(refused.value))
+    assert str(copy) == "no mnist VAE with measured held-out metrics is installed"
+    assert word(copy, "zh") == "尚未安装带有留出测试指标的 mnist VAE"
+    codes = [code for code in ENGLISH if code.startswith("exercise.")]
+    assert len(codes) == 5 and all(code in ZH for code in codes)
 
 
 @pytest.mark.parametrize("question", ex.QUESTIONS)
@@ -232,6 +255,14 @@ def test_headline_numbers(shipped_service, tiny_service):
 # ---- the tab's handlers, in both languages ------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def tab():
+    """The pure view module: every handler's wording and figures (no Gradio)."""
+    from explorer.views import exercises
+
+    return exercises
+
+
+@pytest.fixture(scope="module")
+def ui_tab():
     from explorer.ui import exercises_tab
 
     return exercises_tab
@@ -248,10 +279,11 @@ def test_latent_check_messages_in_both_languages(tab, lang):
         assert f"{q.solve().latent_dims:,}" in tab.reveal_latents(lang)
 
 
-def test_every_message_key_the_tab_can_format_exists(tab):
+def test_every_message_key_the_tab_can_format_exists(tab, ui_tab):
     from explorer.ui.i18n import all_strings
 
     table = all_strings()
+    assert set(tab.STRINGS) <= set(table)  # the tab registers the view's labels
     for status in ("correct", "wrong", "empty", "unreadable"):
         assert f"ex.{status}" in table
     for key in (*(f"ex1.{c}" for c in tab.TREND_CHOICES), *(f"ex4.{c}" for c in tab.DISTRIBUTION_CHOICES),
@@ -281,16 +313,18 @@ def test_handlers_on_the_shipped_models(tab, shipped_service):
     assert tab.check_best(rows, best["name"], answer, "en").count("✅") == 2
 
     message = tab.measure_distribution(shipped_service, "prior_clusters", "zh")
-    stats = tab._planar_stats(shipped_service, ex.PLANAR_MODEL)
+    stats = ex.planar_statistics(shipped_service, ex.PLANAR_MODEL)
     assert stats["n"] == 500 and math.isfinite(stats["std_x"])
     assert f"{stats['within_2']:.1%}" in message and "测得的图景" in message
 
-    figure = tab.curves_figure(curves, "zh")
-    assert figure.layout.annotations[0].text == tab.text("ex1.plot_left", "zh")
-    assert list(figure.data[2].y) == curves.terms["kl"]
+    loss, kl = tab.curves_figures(curves, "zh")
+    assert loss.layout.title.text == tab.text("ex1.plot_left", "zh") and kl.layout.title.text == "KL 项（每张图，nats）"
+    assert list(kl.data[0].y) == curves.terms["kl"] and list(loss.data[1].y) == curves.terms["reconstruction"]
+    assert [t.name for t in loss.data] == ["总损失", "重建误差"]  # short names: the legend fits a phone
 
 
-def test_the_tab_builds_alone_and_inside_the_app(tab, tiny_service):
+def test_the_tab_builds_alone_and_inside_the_app(ui_tab, tiny_service):
+    tab = ui_tab
     import gradio as gr
 
     from explorer.ui.app import build_demo
@@ -332,10 +366,11 @@ def test_answer_boxes_show_the_format_not_an_answer():
     """The placeholders name the format; none of them is (or contains) a question's answer."""
     import gradio as gr
 
-    from explorer.ui import exercises_tab as tab
+    from explorer.ui import exercises_tab
+    from explorer.views import exercises as tab
 
     with gr.Blocks() as demo:
-        tab.build_exercise2(gr.State("en"))
+        exercises_tab.build_exercise2(gr.State("en"))
     boxes = [b for b in demo.blocks.values() if isinstance(b, gr.Textbox)]
     assert len(boxes) == 3 * len(ex.QUESTIONS)
     hints = {tab.text(b.placeholder.key, lang) for b in boxes for lang in ("en", "zh")}
@@ -350,10 +385,10 @@ def test_answer_boxes_show_the_format_not_an_answer():
 def test_ratios_are_rounded_for_reading(tab):
     service = FakeCatalogue({"sd-vae-mnist-c3": digit_vae(3, 27.5), "sd-vae-mnist-c4": digit_vae(4, 29.0)})
     for lang, shown in (("en", "(5.33x → 4x)"), ("zh", "5.33 倍 → 4 倍")):
-        message, plot = tab.reveal_rate_distortion(service, "four_better", lang)
+        message, figures = tab.reveal_rate_distortion(service, "four_better", lang)
         assert shown in message and "5.3333" not in message
-        assert plotted(plot)["data"][0]["text"] == ["sd-vae-mnist-c3: 5.33x", "sd-vae-mnist-c4: 4x"]
-    figure = tab.sweep_figure(ex.channel_sweep(service), [], "en")
+        assert list(figures[0].data[0].text) == ["sd-vae-mnist-c3: 5.33x", "sd-vae-mnist-c4: 4x"]
+    figure = tab.sweep_figures(ex.channel_sweep(service), [], "en")[0]
     assert list(figure.data[0].text) == ["sd-vae-mnist-c3: 5.33x", "sd-vae-mnist-c4: 4x"]
 
 
@@ -411,17 +446,18 @@ def sample_value(block):
 
 
 def shown_text(values) -> str:
-    """The words in handler outputs: Markdown strings and a figure's subplot titles."""
+    """The words in handler outputs: Markdown strings and a figure's title and annotations."""
     words = [v for v in values if isinstance(v, str)]
     figures = [plotted(v) for v in values if isinstance(getattr(v, "value", None), dict)]
     words += [a["text"] for f in figures for a in f["layout"].get("annotations", [])]
+    words += [f["layout"]["title"]["text"] for f in figures if f["layout"].get("title", {}).get("text")]
     return " ".join(words)
 
 
-def test_every_result_is_reworded_when_the_language_changes(tab, shipped_service):
+def test_every_result_is_reworded_when_the_language_changes(ui_tab, shipped_service):
     import gradio as gr
 
-    demo, language = build_with_language(shipped_service, ("exercises", tab.build_exercises_tab))
+    demo, language = build_with_language(shipped_service, ("exercises", ui_tab.build_exercises_tab))
     fns = list(demo.fns.values())
     rewords = [f for f in fns if (language._id, "change") in f.targets and f.inputs
                and isinstance(f.inputs[0], gr.State)]
@@ -443,17 +479,20 @@ def test_every_result_is_reworded_when_the_language_changes(tab, shipped_service
             assert shown_text(again if isinstance(again, tuple) else (again,)) == shown_text(english)
 
 
-def test_the_rate_distortion_plot_is_reworded(tab, shipped_service):
-    message, plot = tab.reveal_rate_distortion(shipped_service, "four_better", "zh")
-    figure = plotted(plot)
-    titles = [a["text"] for a in figure["layout"]["annotations"]]
+def test_the_rate_distortion_plot_is_reworded(tab, ui_tab, shipped_service):
+    message, plots = ui_tab.reveal_rate_distortion(shipped_service, "four_better", "zh")[0], \
+        ui_tab.reveal_rate_distortion(shipped_service, "four_better", "zh")[1:]
+    figures = [plotted(plot) for plot in plots]
+    titles = [figure["layout"]["title"]["text"] for figure in figures]
     assert titles == [tab.text("ex5.ours", "zh"), tab.text("ex5.sd3", "zh")]
-    axes = [figure["layout"][axis]["title"]["text"] for axis in ("xaxis", "xaxis2")]
-    assert axes == [tab.text("ex5.channels", "zh")] * 2 and "latent channels" not in str(figure)
+    axes = [figure["layout"]["xaxis"]["title"]["text"] for figure in figures]
+    assert axes == [tab.text("ex5.channels", "zh")] * 2 and "latent channels" not in str(figures)
+    assert all(plot.visible for plot in plots)
     assert "(5.33 倍 → 4 倍)" in message.replace("（", "(").replace("）", ")")
 
 
-def test_open_the_latent_map_on_the_2d_vae(tab, tiny_service, monkeypatch):
+def test_open_the_latent_map_on_the_2d_vae(ui_tab, tiny_service, monkeypatch):
+    tab = ui_tab
     """Built after the real Latent map tab, the link switches to that tab and sets its model to the 2-D VAE."""
     import gradio as gr
 
@@ -468,3 +507,38 @@ def test_open_the_latent_map_on_the_2d_vae(tab, tiny_service, monkeypatch):
     assert dropdown.label.key == "lmap.model"  # the Latent map tab's own dropdown
     selected, model = link.fn()
     assert selected.selected == "latent_map" and model["value"] == "tiny-2d"
+
+
+# ---- the live-training panel's place in exercise 1 ---------------------------------------------------------------
+def test_exercise_1_calls_the_training_panel_when_it_exists(ui_tab, tiny_service, monkeypatch):
+    """explorer/ui/training_panel.py (another helper's) plugs in with one import: build_training_panel(service, ui)
+    is called inside exercise 1's accordion, after the recorded curves and before the check."""
+    import gradio as gr
+
+    calls = []
+
+    def fake_panel(service, ui):
+        calls.append((service, ui))
+        gr.Markdown("live-training panel", elem_id="fake-training-panel")
+
+    monkeypatch.setattr(ui_tab, "build_training_panel", fake_panel)
+    demo, language = build_with_language(tiny_service, ("exercises", ui_tab.build_exercises_tab))
+    assert len(calls) == 1 and calls[0][0] is tiny_service and calls[0][1].language is language
+    panel = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "fake-training-panel")
+    accordion = panel.parent
+    while not isinstance(accordion, gr.Accordion):
+        accordion = accordion.parent
+    assert accordion.label.key == "ex1.title"
+    monkeypatch.setattr(ui_tab, "build_training_panel", None)  # absent: the tab builds without it
+    with gr.Blocks():
+        ui_tab.build_exercises_tab(tiny_service)
+
+
+def test_the_tabs_stay_thin():
+    """Issue 15: layout and wiring only, at most ~250 lines each; no other tab or CLI module imported."""
+    from pathlib import Path
+
+    for name in ("compression_tab.py", "exercises_tab.py"):
+        source = (Path(__file__).parent.parent / "explorer" / "ui" / name).read_text()
+        assert len(source.splitlines()) <= 250, name
+        assert not re.search(r"^from \.(\w+_tab|\.train\w*) import|^import plotly", source, re.M), name
