@@ -362,7 +362,8 @@ def grid_columns(count: int, aspect: float = 2.0) -> int:
         return max(1, count)
     ideal = math.sqrt(aspect * count)
     divisors = [d for d in range(1, count + 1) if count % d == 0 and ideal / 1.5 <= d <= ideal * 1.5]
-    return min(divisors, key=lambda d: (abs(d - ideal), -d)) if divisors else math.ceil(ideal)
+    wider = [d for d in divisors if d >= ideal - 1e-9]  # full rows, at least as wide as the ideal
+    return min(wider) if wider else (max(divisors) if divisors else math.ceil(ideal))
 
 
 def latent_grid(z: np.ndarray, width: int = 768, gap: int = 2) -> tuple[np.ndarray, int]:
