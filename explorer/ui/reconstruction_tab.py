@@ -208,7 +208,7 @@ def build_reconstruction_tab(service, ui=None) -> None:
     draw_tab.select(None, None, None, js=BRUSH_JS, api_visibility="private", queue=False)
     # No triggers: runs when the page loads and whenever any input (the chosen source included) changes.
     gr.on(None, show, [source, model, latent_mode, seed, fit, size, compare, language, token], outputs, js=STAMP_JS,
-          trigger_mode="always_last", show_progress="minimal", api_visibility="private",
+          trigger_mode="always_last", show_progress="full", api_visibility="private",
           concurrency_id="reconstruction")
 
     # ---- public API -------------------------------------------------------------------------------------
