@@ -19,7 +19,7 @@ from dataclasses import replace
 
 import gradio as gr
 
-from ..messages import Message, Refusal, normalise_lang
+from ..messages import Message, Refusal, normalise_lang, word
 from ..imaging import to_uint8
 from ..reconstruction import (PHOTO_SIDES, comparable, default_comparison, default_model, error_scale,
                               rate_distortion_points, resolve_source, run_request, sampling_noise, source_key,
@@ -167,10 +167,10 @@ def build_reconstruction_tab(service, ui=None) -> None:
             warning = comparable(service, name, other) if other and other != NONE else None
             b = results.get(replace(req, model=other), src) if other and other != NONE and warning is None else None
             noise = sampling_noise(a, results.get(replace(req, sample=False, seed=0), src)) if req.sample else None
-        except Refusal as err:
-            shown = cleared(view.refusal_markdown(err, lang))
-        except (ValueError, RuntimeError) as err:  # a model that cannot take this input
-            shown = cleared(view.refusal_markdown(err, lang, failed=True))
+        except (ValueError, RuntimeError) as err:  # a refused input, or a model that cannot take it
+            shown = cleared(view.refusal_markdown(err, lang, failed=not isinstance(err, Refusal)))
+            if not newest.stale(session, stamp):  # also a toast: on a phone the results are below the fold
+                gr.Warning(word(err, lang))
         else:
             vmax = error_scale(a.error, *([b.error] if b else []))
             grid, grid_md = view.channel_grid(a.z, lang)
