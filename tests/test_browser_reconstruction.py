@@ -110,7 +110,7 @@ def test_a_bad_seed_blocks_nothing_and_is_refused_once_in_the_pages_language(pag
     assert "“ε 的随机种子”必须在 0 到 4294967295 之间，收到 -1" in note, note
     page.tap(p.get_by_label(re.compile(r"后验均值")))
     page.wait_note("z = 后验均值")
-    assert page.wait_src("Reconstruction") == first and p.locator(TOASTS).count() == 0
+    assert page.wait_src("重建") == first and p.locator(TOASTS).count() == 0  # the label is Chinese now
     page.language("English")
     page.wait_note("z = posterior mean")
     no_js_errors(page)
