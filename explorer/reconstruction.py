@@ -182,7 +182,10 @@ class Reconstruction:
 
     @property
     def kl(self) -> float:
-        """KL(q(z|x) || N(0, I)) of this image, in nats, summed over latent elements."""
+        """KL(q(z|x) || N(0, I)) of this image, in nats, summed over latent elements; NaN for a deterministic
+        encoder (posterior std 0, e.g. taef2), whose KL is not defined."""
+        if not float(self.std.max()) > 0:
+            return float("nan")
         var = self.std.astype(np.float64) ** 2
         return float(0.5 * np.sum(self.mean.astype(np.float64) ** 2 + var - 1.0 - np.log(np.maximum(var, 1e-30))))
 
@@ -193,7 +196,8 @@ class Reconstruction:
                 "ssim": self.metrics["ssim"], "ssim_window": int(self.metrics.get("ssim_window", 11)),
                 "latent_shape": self.latent_shape, "compression_ratio": self.compression_ratio,
                 "image_shape": list(self.original.shape), "latent": "sample" if self.sampled else "mean",
-                "seed": self.seed if self.sampled else None, "kl_nats": self.kl, "preprocessing": str(self.note)}
+                "seed": self.seed if self.sampled else None,
+                "kl_nats": self.kl if math.isfinite(self.kl) else None, "preprocessing": str(self.note)}
 
 
 # ---- input preparation ---------------------------------------------------------------------------------

@@ -527,3 +527,10 @@ def test_rate_distortion_figures_are_single_panels_with_the_legend_below_the_axi
         assert layout.legend.y <= -0.2 and layout.margin.b >= 120 and layout.margin.t >= 40
     names = [t.name for t in figures[0].data]
     assert "photos, f=8: ours c4, taef2 c32" in names and "SD3 paper: photos, f=8" in names
+
+
+def test_a_deterministic_encoder_has_no_kl(tiny_service, digit):
+    r = rec.reconstruct(tiny_service, "tiny-sd-mnist", digit)
+    flat = rec.Reconstruction(**{**r.__dict__, "std": np.zeros_like(r.std)})  # std 0, as taef2's posterior
+    assert np.isnan(flat.kl) and flat.as_json()["kl_nats"] is None and r.as_json()["kl_nats"] > 0
+    assert view.metrics_table([flat], "en").splitlines()[-1].endswith("| – |")

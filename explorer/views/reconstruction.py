@@ -243,7 +243,8 @@ def metrics_table(results: list[Reconstruction], lang: str = "en") -> str:
         psnr = "∞" if j["psnr"] is None else f"{j['psnr']:.2f}"
         shape = "x".join(str(s) for s in j["latent_shape"])
         lines.append(f"| {r.model} | {j['mse']:.5f} | {psnr} | {j['ssim']:.4f} | {shape} | "
-                     f"{format_ratio(j['compression_ratio'])}x | {j['kl_nats']:.1f} |")
+                     f"{format_ratio(j['compression_ratio'])}x | "
+                     f"{'–' if j['kl_nats'] is None else format(j['kl_nats'], '.1f')} |")
     return "\n".join(lines)
 
 
