@@ -126,7 +126,9 @@ def test_upload_shows_the_reconstruction_and_a_refused_upload_never_looks_curren
     index = int(np.flatnonzero(held_out().labels == 8)[5])
     good = tmp_path / "eight.png"
     Image.fromarray(digit_uint8(index)).save(good)
+    before = page.src("Original (model input)")
     p.locator("input[type=file]").set_input_files(str(good))
+    page.wait_src("Original (model input)", other_than=before)
     page.wait_note("input 28x28")
     shown = page.src("Reconstruction")
     original = fetch_pixels(page.src("Original (model input)"))
@@ -158,8 +160,8 @@ def test_upload_shows_the_reconstruction_and_a_refused_upload_never_looks_curren
     other = tmp_path / "three.png"
     Image.fromarray(digit_uint8(int(np.flatnonzero(held_out().labels == 3)[5]))).save(other)
     p.locator("input[type=file]").set_input_files(str(other))
+    assert page.wait_src("Reconstruction") != shown
     page.wait_note("input 28x28")
-    assert page.src("Reconstruction") not in (None, shown)
     no_js_errors(page)
 
 
