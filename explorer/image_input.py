@@ -11,9 +11,10 @@ Reconstruction tab needs:
 - `fit_photo`: long side capped (default 512, for CPU time), then each side centre-cropped or resized
   to a multiple of the VAE's downsampling factor f; the returned note says which.
 
-Every problem raises `ImageInputError` (a ValueError) with a message meant for the user. Messages and notes are
-`Phrase`s: the English text (what the API returns) that also carries a stable code from PHRASES and its values,
-so that the UI can show them in the page's language without parsing English.
+Every problem raises a `Refusal` (explorer.messages; a ValueError whose str() is English) with a code
+"img.<what>"; notes of what was done are `Message`s (several: `Joined`), worded in the page's language by
+`explorer.messages.word`. Integer images are scaled by their declared depth (8-bit, 16-bit, a PGM's maxval,
+a TIFF's bits per sample, a numpy dtype), never by their brightest pixel.
 """
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ from typing import Any
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .messages import ENGLISH, Joined, Message, Refusal, define
 
 MAX_FILE_BYTES = 10 * 1024 * 1024  # same cap as the app's upload limit
 MAX_PIXELS = 40_000_000  # checked from the header, before any pixel is decoded
@@ -37,126 +40,89 @@ DIGIT_SIZE, DIGIT_BOX = 28, 20
 ALLOWED_FORMATS = ("PNG", "JPEG", "GIF", "BMP", "DIB", "TIFF", "WEBP", "PPM", "TGA", "ICO")
 
 
-# Every note and refusal this module gives a user, in English, by a stable code. The UI registers a translation
-# per code (explorer/ui/reconstruction_tab.py); the API shows the English. `{detail}` is Pillow's own message.
-PHRASES: dict[str, str] = {
+# Every note and refusal this module gives a user, in English, by code (Chinese: explorer/locale_zh.py).
+# Numbers arrive already formatted (Message values are worded as text). `{detail}` is Pillow's own message.
+define({
     # what decoding did (CleanImage.notes)
-    "exif_unreadable": "unreadable EXIF data ignored",
-    "exif_unapplied": "EXIF orientation {orientation} could not be applied; used as stored",
-    "exif_rotated": "rotated upright from EXIF orientation {orientation}",
-    "sixteen_bit": "16-bit image scaled to [0, 1]",
-    "integer_scaled": "integer image scaled by 1/{scale:.0f}",
-    "float_image": "floating-point image",
-    "float_scaled": "floating-point image scaled by 1/{scale:.3g}",
-    "palette": "palette image expanded",
-    "cmyk": "CMYK converted to RGB",
-    "mode_converted": "{mode} converted to RGB",
-    "first_frame": "first of {frames} frames used",
-    "transparency": "transparency found",
+    "img.exif_unreadable": "unreadable EXIF data ignored",
+    "img.exif_unapplied": "EXIF orientation {orientation} could not be applied; used as stored",
+    "img.exif_rotated": "rotated upright from EXIF orientation {orientation}",
+    "img.sixteen_bit": "16-bit image scaled to [0, 1]",
+    "img.integer_scaled": "{bits}-bit integer image scaled by 1/{scale} (its declared depth)",
+    "img.float_image": "floating-point image",
+    "img.float_scaled": "floating-point image scaled by 1/{scale}",
+    "img.palette": "palette image expanded",
+    "img.cmyk": "CMYK converted to RGB",
+    "img.mode_converted": "{mode} converted to RGB",
+    "img.first_frame": "first of {frames} frames used",
+    "img.transparency": "transparency found",
     # digits (to_digit)
-    "ink_inverted": "dark ink on a light background, inverted to MNIST's white on black",
-    "ink_light": "light ink on dark",
-    "colour_to_grey": "colour converted to grey",
-    "digit_as_is": "28x28 input used as is ({details})",
-    "digit_centred": "{width}x{height} -> 28x28 like MNIST: {details}; ink cropped, scaled into a 20x20 box, "
-                     "centred by its centre of mass",
+    "img.ink_inverted": "dark ink on a light background, inverted to MNIST's white on black",
+    "img.ink_light": "light ink on dark",
+    "img.colour_to_grey": "colour converted to grey",
+    "img.digit_as_is": "28x28 input used as is ({details})",
+    "img.digit_centred": "{width}x{height} -> 28x28 like MNIST: {details}; ink cropped, scaled into a 20x20 box, "
+                         "centred by its centre of mass",
     # photos (fit_photo)
-    "alpha_to_white": "transparency flattened onto white",
-    "grey_to_rgb": "greyscale repeated into R, G, B",
-    "long_side_capped": "resized {width}x{height} -> {new_w}x{new_h} (long side capped at {max_side} px for CPU time)",
-    "centre_cropped": "centre-cropped {width}x{height} -> {new_w}x{new_h} (multiple of f={factor})",
-    "resized_to_f": "resized {width}x{height} -> {new_w}x{new_h} (multiple of f={factor}; aspect changes slightly)",
-    "resized_to_f_same_aspect": "resized {width}x{height} -> {new_w}x{new_h} (multiple of f={factor})",
-    "photo_on_digit_model": "this looks like a photo: a digit VAE only sees a 28x28 digit in it (pick a photo VAE "
-                            "such as sd-vae-photos-f8c4 to reconstruct it as a photo)",
-    "photo_as_is": "{width}x{height} used as is (already a multiple of f={factor})",
-    # refusals (ImageInputError)
-    "no_pixels": "the image has no pixels ({width}x{height})",
-    "too_many_pixels": "the image is {width}x{height} pixels ({megapixels:.0f} megapixels); the limit is "
-                       "{max_megapixels:.0f} megapixels and {max_side} pixels a side (it may be a decompression bomb)",
-    "too_small": "the image is {width}x{height} pixels; it needs at least {min_side} pixels a side",
-    "too_narrow": "the image is {width}x{height} pixels: an aspect ratio over {max_aspect:.0f}:1 is not a photo or "
-                  "a digit",
-    "empty_file": "the file is empty",
-    "file_too_big": "the file is {megabytes:.1f} MB; the limit is {limit:.0f} MB",
-    "bomb": "rejected as a decompression bomb: {detail}",
-    "not_an_image": "this is not an image file this app can read (supported: {formats})",
-    "unreadable": "the image file is corrupt or unreadable ({detail})",
-    "truncated": "the image file is corrupt or truncated ({detail})",
-    "unsupported_mode": "unsupported image mode {mode!r} ({detail})",
-    "bad_array_shape": "an image array must be (H, W), (H, W, 3) or (H, W, 4), not {shape}",
-    "bad_array_type": "unsupported array type {dtype}",
-    "no_image": "no image was given",
-    "empty_drawing": "the drawing is empty",
-    "file_not_found": "the uploaded file could not be found",
-    "unreadable_source": "cannot read an image from a {kind}",
-    "fully_transparent": "the image is fully transparent: nothing is drawn",
-    "no_contrast": "no digit found: the image is blank or has almost no contrast",
-    "blank": "no digit found: the image is blank",
-    "bad_fit": "fit must be 'crop' or 'resize', not {mode!r}",
-    "too_small_for_f": "the image is {width}x{height} px after resizing; each side must be at least f={factor} px",
-}
+    "img.alpha_to_white": "transparency flattened onto white",
+    "img.grey_to_rgb": "greyscale repeated into R, G, B",
+    "img.long_side_capped": "resized {width}x{height} -> {new_w}x{new_h} (long side capped at {max_side} px for "
+                            "CPU time)",
+    "img.centre_cropped": "centre-cropped {width}x{height} -> {new_w}x{new_h} (multiple of f={factor})",
+    "img.resized_to_f": "resized {width}x{height} -> {new_w}x{new_h} (multiple of f={factor}; aspect changes "
+                        "slightly)",
+    "img.resized_to_f_same_aspect": "resized {width}x{height} -> {new_w}x{new_h} (multiple of f={factor})",
+    "img.photo_on_digit_model": "this looks like a photo: a digit VAE only sees a 28x28 digit in it (pick a photo "
+                                "VAE such as {photo_model} to reconstruct it as a photo)",
+    "img.photo_as_is": "{width}x{height} used as is (already a multiple of f={factor})",
+    # refusals (Refusal)
+    "img.no_pixels": "the image has no pixels ({width}x{height})",
+    "img.too_many_pixels": "the image is {width}x{height} pixels ({megapixels} megapixels); the limit is "
+                           "{max_megapixels} megapixels and {max_side} pixels a side (it may be a decompression bomb)",
+    "img.too_small": "the image is {width}x{height} pixels; it needs at least {min_side} pixels a side",
+    "img.too_narrow": "the image is {width}x{height} pixels: an aspect ratio over {max_aspect}:1 is not a photo or "
+                      "a digit",
+    "img.empty_file": "the file is empty",
+    "img.file_too_big": "the file is {megabytes} MB; the limit is {limit} MB",
+    "img.bomb": "rejected as a decompression bomb: {detail}",
+    "img.not_an_image": "this is not an image file this app can read (supported: {formats})",
+    "img.unreadable": "the image file is corrupt or unreadable ({detail})",
+    "img.truncated": "the image file is corrupt or truncated ({detail})",
+    "img.unsupported_mode": "unsupported image mode {mode} ({detail})",
+    "img.bad_array_shape": "an image array must be (H, W), (H, W, 3) or (H, W, 4), not {shape}",
+    "img.bad_array_type": "unsupported array type {dtype}",
+    "img.no_image": "no image was given",
+    "img.empty_drawing": "the drawing is empty",
+    "img.file_not_found": "the uploaded file could not be found",
+    "img.unreadable_source": "cannot read an image from a {kind}",
+    "img.fully_transparent": "the image is fully transparent: nothing is drawn",
+    "img.no_contrast": "no digit found: the image is blank or has almost no contrast",
+    "img.blank": "no digit found: the image is blank",
+    "img.bad_fit": "fit must be 'crop' or 'resize', not {mode}",
+    "img.too_small_for_f": "the image is {width}x{height} px after resizing; each side must be at least f={factor} px",
+})
+CODES = tuple(code for code in ENGLISH if code.startswith("img."))
 
 
-class Phrase(str):
-    """A message for the user that remembers how it was made: it IS the English text (so JSON, `in` and == see
-    a plain string), and keeps `code` (a key of PHRASES) and `values` so that a UI can word it in another
-    language. A value may itself be a Phrase or Phrases."""
-
-    code: str
-    values: dict[str, Any]
-
-    def __new__(cls, code: str, /, **values: Any) -> "Phrase":
-        self = super().__new__(cls, PHRASES[code].format(**values))
-        self.code, self.values = code, values
-        return self
-
-    def __reduce__(self):
-        return _phrase, (self.code, self.values)
+def note(code: str, **values: Any) -> Message:
+    """The Message img.<code> (a note of what was done)."""
+    return Message(f"img.{code}", **values)
 
 
-class Phrases(str):
-    """Several phrases joined by "; " (the English text), keeping them in `parts`."""
-
-    parts: tuple[Phrase, ...]
-
-    def __new__(cls, parts=()) -> "Phrases":
-        self = super().__new__(cls, "; ".join(parts))
-        self.parts = tuple(parts)
-        return self
-
-    def __reduce__(self):
-        return Phrases, (self.parts,)
-
-
-def _phrase(code: str, values: dict[str, Any]) -> Phrase:
-    """Unpickling helper: Phrase(code, **values)."""
-    return Phrase(code, **values)
-
-
-class ImageInputError(ValueError):
-    """The input cannot be used; the message says why in words a user understands. Raised with a Phrase
-    (kept in `phrase`, for translation); a plain message is also accepted (then `phrase` is None)."""
-
-    @property
-    def phrase(self) -> Phrase | None:
-        return self.args[0] if self.args and isinstance(self.args[0], Phrase) else None
-
-
-def refuse(code: str, **values: Any) -> ImageInputError:
-    """The ImageInputError for PHRASES[code] (raise it)."""
-    return ImageInputError(Phrase(code, **values))
+def refuse(code: str, **values: Any) -> Refusal:
+    """The Refusal img.<code> (raise it)."""
+    return Refusal(f"img.{code}", **values)
 
 
 @dataclass(frozen=True)
 class CleanImage:
     """A decoded image: rgb (H, W, 3) float32 in [0, 1], alpha (H, W) float32 in [0, 1] or None when
-    fully opaque, whether the source had colour, and what was done to get here (Phrases, for the UI)."""
+    fully opaque, whether the source had colour, and what was done to get here (Messages, for the UI)."""
 
     rgb: np.ndarray
     alpha: np.ndarray | None = None
     colour: bool = True
-    notes: tuple[Phrase, ...] = field(default_factory=tuple)
+    notes: tuple[Message, ...] = field(default_factory=tuple)
 
     @property
     def size(self) -> tuple[int, int]:
@@ -169,16 +135,16 @@ def _check_dimensions(width: int, height: int) -> None:
     if width <= 0 or height <= 0:
         raise refuse("no_pixels", width=width, height=height)
     if width * height > MAX_PIXELS or max(width, height) > MAX_SIDE:
-        raise refuse("too_many_pixels", width=width, height=height, megapixels=width * height / 1e6,
-                     max_megapixels=MAX_PIXELS / 1e6, max_side=MAX_SIDE)
+        raise refuse("too_many_pixels", width=width, height=height, megapixels=f"{width * height / 1e6:.0f}",
+                     max_megapixels=f"{MAX_PIXELS / 1e6:.0f}", max_side=MAX_SIDE)
     if min(width, height) < MIN_SIDE:
         raise refuse("too_small", width=width, height=height, min_side=MIN_SIDE)
     if max(width, height) / min(width, height) > MAX_ASPECT:
-        raise refuse("too_narrow", width=width, height=height, max_aspect=MAX_ASPECT)
+        raise refuse("too_narrow", width=width, height=height, max_aspect=f"{MAX_ASPECT:.0f}")
 
 
 def _open(data: bytes) -> Image.Image:
-    """Open (header only), check the size, then decode the first frame. Raises ImageInputError."""
+    """Open (header only), check the size, then decode the first frame. Raises Refusal."""
     if len(data) == 0:
         raise refuse("empty_file")
     if len(data) > MAX_FILE_BYTES:
@@ -203,57 +169,70 @@ def _open(data: bytes) -> Image.Image:
     return image
 
 
-def _too_big(size: int) -> ImageInputError:
+def _too_big(size: int) -> Refusal:
     """The refusal of a file of `size` bytes, over MAX_FILE_BYTES."""
-    return refuse("file_too_big", megabytes=size / 2**20, limit=MAX_FILE_BYTES / 2**20)
+    return refuse("file_too_big", megabytes=f"{size / 2**20:.1f}", limit=f"{MAX_FILE_BYTES / 2**20:.0f}")
 
 
-def _exif_upright(image: Image.Image, notes: list[Phrase]) -> Image.Image:
+def _exif_upright(image: Image.Image, notes: list[Message]) -> Image.Image:
     """`image` turned upright by its EXIF orientation tag (noted in `notes`)."""
     try:
         orientation = image.getexif().get(0x0112, 1)
     except Exception:  # noqa: BLE001 - a broken EXIF block must not stop the image
-        notes.append(Phrase("exif_unreadable"))
+        notes.append(note("exif_unreadable"))
         return image
     if orientation in (None, 1):
         return image
     try:
         upright = ImageOps.exif_transpose(image)
     except Exception:  # noqa: BLE001
-        notes.append(Phrase("exif_unapplied", orientation=orientation))
+        notes.append(note("exif_unapplied", orientation=orientation))
         return image
-    notes.append(Phrase("exif_rotated", orientation=orientation))
+    notes.append(note("exif_rotated", orientation=orientation))
     return upright if upright is not None else image
 
 
-def _pil_to_arrays(image: Image.Image, notes: list[Phrase]) -> tuple[np.ndarray, np.ndarray | None, bool]:
+def declared_bits(image: Image.Image) -> int:
+    """The bit depth an integer-mode image declares (never guessed from its brightest pixel): 16 for "I;16*"
+    and for PGM/PPM files with maxval > 255 (Pillow rescales any such maxval to 0..65535 when it decodes),
+    a TIFF's BitsPerSample (tag 258; 31 usable bits when SampleFormat says signed), else 32-bit signed (31)."""
+    if image.mode.startswith("I;16") or image.format == "PPM":
+        return 16
+    if image.format == "TIFF":
+        tags = getattr(image, "tag_v2", {})
+        bits = tags.get(258, (32,))
+        bits = int(bits[0] if isinstance(bits, tuple) else bits)
+        signed = (tags.get(339, (1,)) or (1,))
+        signed = int(signed[0] if isinstance(signed, tuple) else signed) == 2
+        return max(1, bits - 1 if signed else bits)
+    return 31
+
+
+def _pil_to_arrays(image: Image.Image, notes: list[Message]) -> tuple[np.ndarray, np.ndarray | None, bool]:
     """Any Pillow mode -> (rgb (H, W, 3) float32, alpha (H, W) or None, colour?)."""
     mode = image.mode
     if mode.startswith("I;16") or mode in ("I", "F"):
         values = np.asarray(image, dtype=np.float64)
-        if mode.startswith("I;16"):
-            scale = 65535.0
-            notes.append(Phrase("sixteen_bit"))
-        elif mode == "I":
-            peak = float(values.max()) if values.size else 0.0
-            scale = 255.0 if peak <= 255 else (65535.0 if peak <= 65535 else peak)
-            notes.append(Phrase("integer_scaled", scale=scale))
-        else:
+        if mode == "F":
             peak = float(np.nanmax(values)) if values.size else 0.0
             scale = 1.0 if peak <= 1.0 else peak
             values = np.nan_to_num(values)
-            notes.append(Phrase("float_scaled", scale=scale) if scale != 1.0 else Phrase("float_image"))
+            notes.append(note("float_scaled", scale=f"{scale:.3g}") if scale != 1.0 else note("float_image"))
+        else:
+            bits = declared_bits(image)
+            scale = float(2**bits - 1)
+            notes.append(note("sixteen_bit") if bits == 16 else note("integer_scaled", bits=bits, scale=f"{scale:.0f}"))
         grey = np.clip(values / scale, 0.0, 1.0).astype(np.float32)
         return np.repeat(grey[..., None], 3, axis=2), None, False
     if mode == "P":
         image = image.convert("RGBA" if "transparency" in image.info else "RGB")
-        notes.append(Phrase("palette"))
+        notes.append(note("palette"))
     elif mode == "CMYK":
         image = image.convert("RGB")
-        notes.append(Phrase("cmyk"))
+        notes.append(note("cmyk"))
     elif mode in ("YCbCr", "LAB", "HSV", "RGBX"):
         image = image.convert("RGB")
-        notes.append(Phrase("mode_converted", mode=mode))
+        notes.append(note("mode_converted", mode=mode))
     elif mode == "1":
         image = image.convert("L")
     elif mode in ("LA", "La", "PA", "RGBa"):
@@ -262,7 +241,7 @@ def _pil_to_arrays(image: Image.Image, notes: list[Phrase]) -> tuple[np.ndarray,
         try:
             image = image.convert("RGBA")
         except ValueError as exc:
-            raise refuse("unsupported_mode", mode=mode, detail=str(exc)) from None
+            raise refuse("unsupported_mode", mode=repr(mode), detail=str(exc)) from None
     pixels = np.asarray(image, dtype=np.float32) / 255.0
     if pixels.ndim == 2:
         return np.repeat(pixels[..., None], 3, axis=2), None, False
@@ -274,24 +253,24 @@ def _pil_to_arrays(image: Image.Image, notes: list[Phrase]) -> tuple[np.ndarray,
 
 
 def _array_to_clean(array: np.ndarray) -> CleanImage:
-    """A numpy image (H, W), (H, W, 1|3|4); uint8, uint16, bool or float in [0, 1]."""
+    """A numpy image (H, W), (H, W, 1|3|4); any integer dtype (scaled by its range), bool, or float."""
     array = np.asarray(array)
     if array.ndim == 3 and array.shape[2] == 1:
         array = array[..., 0]
     if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
-        raise refuse("bad_array_shape", shape=array.shape)
+        raise refuse("bad_array_shape", shape=str(array.shape))
     _check_dimensions(array.shape[1], array.shape[0])
-    if array.dtype == np.uint8:
-        values = array.astype(np.float32) / 255.0
-    elif array.dtype == np.uint16:
-        values = array.astype(np.float32) / 65535.0
-    elif array.dtype == bool or np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer):
+    if array.dtype == bool:
+        values = array.astype(np.float32)
+    elif np.issubdtype(array.dtype, np.integer):  # scaled by the dtype's declared depth, e.g. uint16 -> 1/65535
+        values = array.astype(np.float64) / float(np.iinfo(array.dtype).max)
+    elif np.issubdtype(array.dtype, np.floating):  # floats declare no depth: [0, 1], else 0..255, else own peak
         values = np.nan_to_num(array.astype(np.float32))
         if values.size and values.max() > 1.0:
             values = values / 255.0 if values.max() <= 255 else values / values.max()
     else:
-        raise refuse("bad_array_type", dtype=array.dtype)
-    values = np.clip(values, 0.0, 1.0)
+        raise refuse("bad_array_type", dtype=str(array.dtype))
+    values = np.clip(values, 0.0, 1.0).astype(np.float32)
     if values.ndim == 2:
         return CleanImage(np.repeat(values[..., None], 3, axis=2), None, False)
     rgb, alpha = values[..., :3], (values[..., 3] if values.shape[2] == 4 else None)
@@ -305,7 +284,7 @@ def load_image(source: Any) -> CleanImage:
     """Decode `source` into a CleanImage.
 
     `source`: a path (str or PathLike), bytes, a PIL image, a numpy array, or a dict from gr.ImageEditor /
-    gr.Sketchpad ({"composite": ...}) or a FileData-like dict ({"path": ...}). Raises ImageInputError.
+    gr.Sketchpad ({"composite": ...}) or a FileData-like dict ({"path": ...}). Raises Refusal.
     """
     if source is None:
         raise refuse("no_image")
@@ -317,7 +296,7 @@ def load_image(source: Any) -> CleanImage:
         raise refuse("empty_drawing")
     if isinstance(source, np.ndarray):
         return _array_to_clean(source)
-    notes: list[Phrase] = []
+    notes: list[Message] = []
     if isinstance(source, Image.Image):
         _check_dimensions(*source.size)
         image = source
@@ -337,11 +316,11 @@ def load_image(source: Any) -> CleanImage:
             raise refuse("unreadable_source", kind=type(source).__name__)
         image = _open(data)
         if getattr(image, "n_frames", 1) > 1:
-            notes.append(Phrase("first_frame", frames=image.n_frames))
+            notes.append(note("first_frame", frames=image.n_frames))
     image = _exif_upright(image, notes)
     rgb, alpha, colour = _pil_to_arrays(image, notes)
     if alpha is not None:
-        notes.append(Phrase("transparency"))
+        notes.append(note("transparency"))
     return CleanImage(rgb, alpha, colour, tuple(notes))
 
 
@@ -371,7 +350,7 @@ def luminance(rgb: np.ndarray) -> np.ndarray:
 
 
 # ---- digits --------------------------------------------------------------------------------------------
-def ink(clean: CleanImage) -> tuple[np.ndarray, Phrase]:
+def ink(clean: CleanImage) -> tuple[np.ndarray, Message]:
     """Ink intensity (H, W) in [0, 1] (1 = stroke, 0 = background), whatever the polarity of the source:
     dark-on-light is inverted, a grey background is subtracted. Returns (ink, note: "ink_inverted" or
     "ink_light")."""
@@ -396,7 +375,7 @@ def ink(clean: CleanImage) -> tuple[np.ndarray, Phrase]:
     peak = float(values.max())
     if peak < 0.1:
         raise refuse("no_contrast")
-    return (values / peak).astype(np.float32), Phrase("ink_inverted" if inverted else "ink_light")
+    return (values / peak).astype(np.float32), note("ink_inverted" if inverted else "ink_light")
 
 
 def centre_digit(ink_image: np.ndarray, size: int = DIGIT_SIZE, box: int = DIGIT_BOX) -> np.ndarray:
@@ -436,41 +415,41 @@ def looks_like_photo(clean: CleanImage, mid_tone_share: float = 0.3) -> bool:
     return float(np.mean((grey > 0.2) & (grey < 0.8))) > mid_tone_share
 
 
-def to_digit(clean: CleanImage) -> tuple[np.ndarray, Phrase]:
+def to_digit(clean: CleanImage) -> tuple[np.ndarray, Message]:
     """Any image -> an MNIST-style digit (28, 28) float32 in [0, 1] and a note of what was done.
 
     A 28x28 image is MNIST's own format and is only polarity-fixed (not re-centred), so a digit saved
     from the data set comes back exactly; anything else is centred and scaled like MNIST."""
     values, polarity = ink(clean)
-    details = Phrases(([Phrase("colour_to_grey")] if clean.colour else []) + [polarity])
+    details = Joined(([note("colour_to_grey")] if clean.colour else []) + [polarity])
     if values.shape == (DIGIT_SIZE, DIGIT_SIZE):
-        if not clean.colour and clean.alpha is None and polarity.code == "ink_light":
+        if not clean.colour and clean.alpha is None and polarity.code == "img.ink_light":
             values = luminance(clean.rgb)  # already an MNIST digit: keep its exact pixels
-        return values, Phrase("digit_as_is", details=details)
+        return values, note("digit_as_is", details=details)
     width, height = clean.size
-    return centre_digit(values), Phrase("digit_centred", width=width, height=height, details=details)
+    return centre_digit(values), note("digit_centred", width=width, height=height, details=details)
 
 
 # ---- photos --------------------------------------------------------------------------------------------
 def fit_photo(clean: CleanImage, factor: int, max_side: int = PHOTO_MAX_SIDE,
-              mode: str = "crop") -> tuple[np.ndarray, Phrases]:
+              mode: str = "crop") -> tuple[np.ndarray, Joined]:
     """A photo for a VAE with downsampling `factor` -> ((H, W, 3) float32, notes).
 
     The long side is first shrunk to `max_side` (never enlarged); then `mode` "crop" centre-crops each
     side down to a multiple of `factor`, "resize" rescales each side to the nearest multiple."""
     if mode not in ("crop", "resize"):
-        raise refuse("bad_fit", mode=mode)
+        raise refuse("bad_fit", mode=repr(mode))
     factor = int(factor)
     rgb = composite(clean, 1.0)
-    notes = [Phrase("alpha_to_white")] if clean.alpha is not None else []
+    notes = [note("alpha_to_white")] if clean.alpha is not None else []
     if not clean.colour:
-        notes.append(Phrase("grey_to_rgb"))
+        notes.append(note("grey_to_rgb"))
     height, width = rgb.shape[:2]
     if max(height, width) > max_side:
         scale = max_side / max(height, width)
         new_w, new_h = max(1, round(width * scale)), max(1, round(height * scale))
         rgb = _resize(rgb, new_w, new_h)
-        notes.append(Phrase("long_side_capped", width=width, height=height, new_w=new_w, new_h=new_h,
+        notes.append(note("long_side_capped", width=width, height=height, new_w=new_w, new_h=new_h,
                             max_side=max_side))
         height, width = new_h, new_w
     if mode == "crop":
@@ -480,15 +459,15 @@ def fit_photo(clean: CleanImage, factor: int, max_side: int = PHOTO_MAX_SIDE,
         if (new_h, new_w) != (height, width):
             top, left = (height - new_h) // 2, (width - new_w) // 2
             rgb = rgb[top: top + new_h, left: left + new_w]
-            notes.append(Phrase("centre_cropped", width=width, height=height, new_w=new_w, new_h=new_h, factor=factor))
+            notes.append(note("centre_cropped", width=width, height=height, new_w=new_w, new_h=new_h, factor=factor))
     else:
         new_h = max(factor, int(round(height / factor)) * factor)
         new_w = max(factor, int(round(width / factor)) * factor)
         if (new_h, new_w) != (height, width):
             rgb = _resize(rgb, new_w, new_h)
             same_aspect = new_w * height == new_h * width
-            notes.append(Phrase("resized_to_f_same_aspect" if same_aspect else "resized_to_f", width=width,
+            notes.append(note("resized_to_f_same_aspect" if same_aspect else "resized_to_f", width=width,
                                 height=height, new_w=new_w, new_h=new_h, factor=factor))
-    if all(n.code in ("alpha_to_white", "grey_to_rgb") for n in notes):
-        notes.append(Phrase("photo_as_is", width=rgb.shape[1], height=rgb.shape[0], factor=factor))
-    return np.ascontiguousarray(rgb, dtype=np.float32), Phrases(notes)
+    if all(n.code in ("img.alpha_to_white", "img.grey_to_rgb") for n in notes):
+        notes.append(note("photo_as_is", width=rgb.shape[1], height=rgb.shape[0], factor=factor))
+    return np.ascontiguousarray(rgb, dtype=np.float32), Joined(notes)

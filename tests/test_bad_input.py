@@ -187,16 +187,61 @@ def test_out_of_range_numbers(app_server, api, args, message):
     still_serving(client)
 
 
-@pytest.mark.parametrize("seed", [1e20, -5, 2.5])
+@pytest.mark.parametrize("seed", [1e20, -5, 2.5, 2**32])
 def test_reconstruct_seed_out_of_range_names_the_seed(app_server, tmp_path, seed):
     _, client = app_server
     path = tmp_path / "digit.png"
     Image.fromarray(digit_uint8(DIGIT_INDEX)).save(path)
     try:
-        with pytest.raises(AppError, match="seed must be a whole number"):
+        with pytest.raises(AppError, match="seed must be (a whole number from 0|between 0) (to|and) 4294967295"):
             client.predict(handle_file(str(path)), MODEL, True, seed, "crop", api_name="/reconstruct")
     finally:
         still_serving(client)
+
+
+def test_reconstruct_reads_the_seed_only_when_sampling_with_the_apps_one_seed_range(app_server, tmp_path):
+    """Issue 14 A1 / issue 15: the posterior mean uses no seed, so a bad one does not refuse it; a sampled z takes
+    every seed /generate takes (0..2^32-1), e.g. 2^31, refused before."""
+    _, client = app_server
+    path = tmp_path / "digit.png"
+    Image.fromarray(digit_uint8(DIGIT_INDEX)).save(path)
+    _, payload = client.predict(handle_file(str(path)), MODEL, False, -5, "crop", api_name="/reconstruct")
+    assert payload["latent"] == "mean" and payload["seed"] is None
+    _, payload = client.predict(handle_file(str(path)), MODEL, True, 2**31, "crop", api_name="/reconstruct")
+    assert payload["latent"] == "sample" and payload["seed"] == 2**31
+    still_serving(client)
+
+
+@pytest.mark.parametrize("width, height", [(12, 9), (8, 8), (200, 10)])
+def test_a_tiny_colour_png_to_the_photo_vae_is_measured_on_a_window_that_fits(app_server, shipped_service,
+                                                                              tmp_path, width, height):
+    """Issue 14 E2: these failed in scikit-image's SSIM ("win_size exceeds image extent")."""
+    if "sd-vae-photos-f8c4" not in shipped_service.names():
+        pytest.skip("no photo VAE shipped")
+    _, client = app_server
+    path = tmp_path / "tiny.png"
+    rng = np.random.default_rng(0)
+    Image.fromarray(np.round(rng.random((height, width, 3)) * 255).astype(np.uint8)).save(path)
+    image, payload = client.predict(handle_file(str(path)), "sd-vae-photos-f8c4", api_name="/reconstruct")
+    assert payload["ssim_window"] == 7 and "SSIM on a 7x7 window" in payload["preprocessing"]
+    assert pixels(image).shape[:2] == (8, (width // 8) * 8) and -1 <= payload["ssim"] <= 1
+    still_serving(client)
+
+
+def test_a_dark_sixteen_bit_pgm_keeps_its_declared_depth(app_server, tmp_path):
+    """Issue 14 E3: P5, maxval 65535, values 0..200 is nearly black (<= 0.0031), not scaled as 8-bit."""
+    _, client = app_server
+    values = np.zeros((28, 28), ">u2")
+    values[6:22, 12:16] = 200
+    path = tmp_path / "dark.pgm"
+    path.write_bytes(b"P5\n28 28\n65535\n" + values.tobytes())
+    with pytest.raises(AppError, match="no digit found"):  # 200/65535 is no ink at all, as the file says
+        client.predict(handle_file(str(path)), MODEL, api_name="/reconstruct")
+    bright = values.astype(np.uint32) * 300  # 60000 / 65535: a real 16-bit digit comes through
+    path.write_bytes(b"P5\n28 28\n65535\n" + bright.astype(">u2").tobytes())
+    _, payload = client.predict(handle_file(str(path)), MODEL, api_name="/reconstruct")
+    assert payload["preprocessing"].startswith("16-bit image scaled to [0, 1]")
+    still_serving(client)
 
 
 # ---- names ----------------------------------------------------------------------------------------------

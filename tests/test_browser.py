@@ -1,6 +1,5 @@
 """The app in a real browser (headless Debian Chromium driven by Playwright), the way a student uses it:
-open every tab, upload an image and see its reconstruction (and bad uploads refused with a message while
-the page keeps working), click a point on the latent map, drag the A->B slider and watch the frame change,
+open every tab, click a point on the latent map, drag the A->B slider and watch the frame change,
 generate and play the denoising. Screenshots of every tab and of each interaction go to
 artifacts/screenshots/ (a CI artefact; /artifacts/ is git-ignored).
 
@@ -180,51 +179,7 @@ def test_every_tab_opens_and_is_screenshotted(tab):
     no_js_errors(tab)
 
 
-def test_upload_shows_the_reconstruction_and_bad_uploads_are_refused(tab, app_server, tmp_path):
-    from gradio_client import handle_file
-
-    _, client = app_server
-    first = tab.wait_src("Reconstruction")  # the default example
-    tab.open("Upload")
-    index = int(np.flatnonzero(held_out().labels == 8)[5])
-    good = tmp_path / "eight.png"
-    Image.fromarray(digit_uint8(index)).save(good)
-    tab.page.locator("input[type=file]").set_input_files(str(good))
-    shown = tab.wait_src("Reconstruction", other_than=first)
-    # what the page shows is this digit (enlarged 8x, nearest neighbour) and the API's reconstruction of it
-    original = fetch_pixels(tab.src("Original (model input)"))
-    assert original.shape[:2] == (224, 224) and np.array_equal(original[::8, ::8], digit_uint8(index))
-    api_image, payload = client.predict(handle_file(str(good)), MODEL, api_name="/reconstruct")
-    assert max_level_diff(fetch_pixels(shown)[::8, ::8], pixels(api_image)) <= 1
-    tab.page.get_by_text(f"{payload['psnr']:.2f}").first.wait_for()  # the metrics table shows the same PSNR
-    shoot(tab.page, "reconstruction-upload")
-
-    bad = {"not-an-image.png": (b"just text, no pixels\n" * 30, "not an image file"),
-           "empty.png": (b"", "the file is empty"),
-           "bomb.png": (bomb_png(), "decompression bomb")}
-    for name, (content, message) in bad.items():
-        path = tmp_path / name
-        path.write_bytes(content)
-        tab.page.get_by_role("button", name="Clear").first.click()
-        tab.page.locator("input[type=file]").set_input_files(str(path))
-        toast = tab.page.locator(".toast-body.error").filter(has_text=message)
-        toast.wait_for()
-        if name == "bomb.png":
-            tab.page.wait_for_function(TOAST_SETTLED)
-            shoot(tab.page, "reconstruction-bad-upload", full_page=False)  # the toast is fixed to the viewport
-        tab.page.evaluate("() => document.querySelectorAll('.toast-body .toast-close').forEach(b => b.click())")
-        toast.wait_for(state="detached")
-        assert tab.src("Reconstruction") == shown  # the last good result stays
-    # and the page still works: another good upload is reconstructed
-    tab.page.get_by_role("button", name="Clear").first.click()
-    other = tmp_path / "three.png"
-    Image.fromarray(digit_uint8(int(np.flatnonzero(held_out().labels == 3)[5]))).save(other)
-    tab.page.locator("input[type=file]").set_input_files(str(other))
-    tab.wait_src("Reconstruction", other_than=shown)
-    no_js_errors(tab)
-
-
-# the latent map's click-and-drag test lives in tests/test_browser_latent_map.py (with its phone-size tests)
+# the per-tab browser tests live in tests/test_browser_<area>.py (each at 1366x768 and 390x844)
 
 
 def test_denoising_generate_and_play(tab):

@@ -306,19 +306,6 @@ def test_no_figure_shows_a_plain_english_literal():
         "\n".join(problems)
 
 
-# ---- words made by pure modules (explorer/*.py), translated by the UI -----------------------------------------
-def test_every_image_input_phrase_has_a_chinese_text():
-    """explorer/image_input.py words its notes and refusals in English only (PHRASES); the Reconstruction tab
-    must register Chinese for each, and no Chinese for a phrase that no longer exists."""
-    from explorer.image_input import PHRASES
-    from explorer.ui.reconstruction_tab import PHRASES_ZH
-
-    assert set(PHRASES_ZH) == set(PHRASES), set(PHRASES_ZH) ^ set(PHRASES)
-    registered = i18n.all_strings()
-    for code, english in PHRASES.items():
-        assert registered[f"rec.in.{code}"] == (english, PHRASES_ZH[code])
-
-
 # ---- the formatted (number-quoting) entries and the switch ---------------------------------------------------
 def test_tr_format_registers_both_languages_with_the_numbers():
     i18n.register({"test.fmt": ("{n:,} values, ratio {r:g}", "{n:,} 个值，压缩率 {r:g}")})

@@ -11,7 +11,9 @@ from PIL import Image
 
 from explorer import reconstruction as rec
 from explorer.data import load_mnist
-from explorer.image_input import ImageInputError
+from explorer.imaging import colormap
+from explorer.messages import Refusal, word
+from explorer.views import reconstruction as view
 from explorer.metrics import image_metrics
 
 
@@ -81,8 +83,8 @@ def test_photo_vae_any_multiple_of_f(tiny_service):
     assert r.original.shape == (40, 48, 3) and r.reconstruction.shape == (40, 48, 3)
     assert r.error.shape == (40, 48)
     assert r.latent_shape == [4, 5, 6] and r.compression_ratio == pytest.approx(40 * 48 * 3 / 120)
-    assert "centre-cropped 53x41 -> 48x40" in r.note
-    with pytest.raises(ImageInputError, match="multiples of f=8"):
+    assert "centre-cropped 53x41 -> 48x40" in str(r.note)
+    with pytest.raises(Refusal, match="multiples of f=8"):
         rec.reconstruct(tiny_service, "tiny-photos", photo)
 
 
@@ -91,7 +93,7 @@ def test_digit_model_prepares_any_upload(tiny_service):
     canvas[60:220, 120:150] = (0, 0, 0, 255)  # a black "1" on a transparent sketchpad
     r = rec.reconstruct_any(tiny_service, "tiny-sd-mnist", {"composite": canvas})
     assert r.original.shape == (28, 28) and r.original.max() == pytest.approx(1.0)
-    assert "centred" in r.note
+    assert "centred" in str(r.note)
 
 
 def test_sampling_is_seeded(tiny_service, digit):
@@ -126,12 +128,12 @@ def test_unknown_and_non_vae_models(tiny_service, digit):
         rec.reconstruct(tiny_service, "no-such-model", digit)
     with pytest.raises(ValueError, match="not a VAE"):
         rec.reconstruct(tiny_service, "tiny-classifier", digit)
-    with pytest.raises(ImageInputError, match="28x28"):
+    with pytest.raises(Refusal, match="28x28"):
         rec.reconstruct(tiny_service, "tiny-sd-mnist", np.zeros((32, 32), np.float32))
 
 
 def test_colormap_upscale_and_channel_images():
-    ramp = rec.colormap(np.array([[0.0, 0.5, 1.0, 2.0]]), vmax=1.0)
+    ramp = colormap(np.array([[0.0, 0.5, 1.0, 2.0]]), vmax=1.0)
     assert ramp[0, 0].tolist() == [0, 0, 4] and ramp[0, 2].tolist() == [252, 255, 164]
     assert ramp[0, 3].tolist() == ramp[0, 2].tolist()  # clipped at vmax
     assert rec.error_scale(np.zeros((2, 2))) == pytest.approx(1 / 255)
@@ -232,7 +234,7 @@ def test_api_is_documented_and_ui_events_are_private(app_server):
 
 # ---- the Reconstruction tab's Python-made words follow the page's language ----------------------------------
 # Latin words a Chinese text may keep: format and colour-mode names, and the API's parameter values.
-KEPT_IN_CHINESE = {"exif", "cmyk", "fit", "crop", "resize"}
+KEPT_IN_CHINESE = {"exif", "cmyk", "fit", "crop", "resize", "sample", "true", "false", "taef"}  # taef2: a model name
 
 
 def leftover_english(shown: str) -> list[str]:
@@ -242,24 +244,18 @@ def leftover_english(shown: str) -> list[str]:
     return [w for w in english_words(shown) if w.lower() not in KEPT_IN_CHINESE]
 
 
-def _example_value(code: str) -> dict:
-    """A value for every field of PHRASES[code] (3 suits every format spec used: d, .0f, .1f, .3g, !r)."""
+def test_every_recon_message_reads_in_chinese():
     import string
 
-    from explorer.image_input import PHRASES
+    from explorer.messages import ENGLISH, Message
 
-    return {field: 3 for _, field, _, _ in string.Formatter().parse(PHRASES[code]) if field}
-
-
-def test_every_note_and_refusal_reads_in_chinese():
-    from explorer.image_input import PHRASES, Phrase
-    from explorer.ui.reconstruction_tab import localise
-
-    for code in PHRASES:
-        phrase = Phrase(code, **_example_value(code))
-        assert localise(phrase, "en") == str(phrase) == PHRASES[code].format(**_example_value(code))
-        chinese = localise(phrase, "zh")
-        assert chinese != str(phrase) and not leftover_english(chinese), (code, chinese)
+    codes = [c for c in ENGLISH if c.startswith(("img.", "recon."))]
+    assert len(codes) > 80
+    for code in codes:
+        message = Message(code, **{f: 3 for _, f, _, _ in string.Formatter().parse(ENGLISH[code]) if f})
+        chinese = word(message, "zh")
+        assert chinese != str(message) or code == "recon.grid_range", code
+        assert not leftover_english(chinese), (code, chinese)
 
 
 def _cmyk_jpeg() -> bytes:
@@ -289,80 +285,72 @@ def _inputs() -> dict:
 def test_preprocessing_notes_follow_the_language(tiny_service, case):
     """What the tab shows above the images: Chinese throughout for "zh" (the note travels from prepare through
     reconstruct_any as Phrases: had it become a plain string, it would show in English here)."""
-    from explorer.ui.reconstruction_tab import notes_text
-
     name, source, fit = _inputs()[case]
     a = rec.reconstruct_any(tiny_service, name, source, fit=fit)
     b = rec.reconstruct_any(tiny_service, "tiny-2d" if name != "tiny-photos" else name, source, fit=fit,
                             sample=True, seed=1)
-    english, chinese = notes_text(a, b, 0.5, "en"), notes_text(a, b, 0.5, "zh")
+    english, chinese = view.notes_markdown(a, b, 0.5, "en"), view.notes_markdown(a, b, 0.5, "zh")
     assert str(a.note) in english and a.note.parts
     assert not leftover_english(chinese), (chinese, leftover_english(chinese))
 
 
 def test_decoding_notes_reach_the_input_note(tiny_service):
-    from explorer.ui.reconstruction_tab import localise
-
     r = rec.reconstruct_any(tiny_service, "tiny-sd-mnist", _cmyk_jpeg())
     assert str(r.note).startswith("CMYK converted to RGB; 28x28 input used as is")
-    assert localise(r.note, "zh").startswith("CMYK 已转换为 RGB；28x28 输入按原样使用")
+    assert word(r.note, "zh").startswith("CMYK 已转换为 RGB；28x28 输入按原样使用")
     assert r.as_json()["preprocessing"] == str(r.note) and type(r.as_json()["preprocessing"]) is str
 
 
 def test_channel_captions_tables_and_latent_text_follow_the_language(tiny_service, digit):
-    from explorer.ui.reconstruction_tab import channel_gallery, latent_text, metrics_table
-
     spatial = rec.reconstruct(tiny_service, "tiny-sd-mnist", digit)
     flat = rec.reconstruct(tiny_service, "tiny-2d", digit, sample=True, seed=2)
     noise = rec.sampling_noise(flat, rec.reconstruct(tiny_service, "tiny-2d", digit))
-    captions = [caption for _, caption in channel_gallery(spatial.z, "zh")]
-    assert len(captions) == 4 and captions[1].startswith("通道 1：[")
-    assert channel_gallery(spatial.z, "en")[1][1].startswith("channel 1: [")
-    shown = captions + [metrics_table([spatial, flat], "zh"), latent_text(spatial, None, "zh"),
-                        latent_text(flat, noise, "zh")]
+    grid, caption = view.channel_grid(spatial.z, "zh")
+    assert grid is not None and caption.startswith("**4 个通道**") and "c1 [" in caption
+    assert view.channel_grid(spatial.z, "en")[1].startswith("**4 channels** of 7x7")
+    assert view.channel_grid(flat.z, "en") == (None, "")
+    shown = [caption, view.metrics_table([spatial, flat], "zh"), view.latent_markdown(spatial, None, "zh"),
+             view.latent_markdown(flat, noise, "zh")]
     for chinese in shown:
         assert not leftover_english(chinese), chinese
 
 
 def test_rate_distortion_figure_follows_the_language():
-    from explorer.ui.reconstruction_tab import rate_distortion_figure
-
     points = [{"name": f"sd-vae-mnist-c{c}", "dataset": "mnist", "channels": c, "factor": 4, "psnr": 20.0 + c,
-               "compression_ratio": 16 / c, "ssim": 0.9, "sweep": True} for c in (1, 4)]
+               "compression_ratio": 16 / c, "ssim": 0.9, "sweep": True, "photos_f8": False} for c in (1, 4)]
     points.append({"name": "sd-vae-photos-f8c4", "dataset": "photos", "channels": 4, "factor": 8, "psnr": 22.0,
-                   "compression_ratio": 48.0, "ssim": 0.7, "sweep": False})
+                   "compression_ratio": 48.0, "ssim": 0.7, "sweep": False, "photos_f8": True})
 
-    def labels(fig) -> list[str]:
-        layout = fig.layout
-        shown = [a.text for a in layout.annotations] + [axis.title.text for axis in
-                                                        (layout.xaxis, layout.xaxis2, layout.yaxis)]
-        for trace in fig.data:
-            shown += [trace.name or ""] + list(trace.hovertext or []) + list(trace.text or [])
+    def labels(figures) -> list[str]:
+        shown = []
+        for fig in figures:
+            layout = fig.layout
+            shown += [layout.title.text, layout.xaxis.title.text, layout.yaxis.title.text]
+            for trace in fig.data:
+                shown += [trace.name or ""] + list(trace.hovertext or []) + list(trace.text or [])
         return [s for s in shown if s]
 
-    english, chinese = labels(rate_distortion_figure(points, "en")), labels(rate_distortion_figure(points, "zh"))
+    english = labels(view.rate_distortion_figures(points, "en"))
+    chinese = labels(view.rate_distortion_figures(points, "zh"))
     assert "PSNR vs latent channels c" in english and "latent channels c" in english
     assert "PSNR 与潜通道数 c" in chinese and "留出集 PSNR (dB)" in chinese
     assert not [s for s in chinese if leftover_english(s)], [s for s in chinese if leftover_english(s)]
 
 
 def test_error_messages_follow_the_language():
-    from explorer.image_input import ImageInputError, load_image
-    from explorer.ui.reconstruction_tab import message
+    from explorer.image_input import load_image
 
-    with pytest.raises(ImageInputError) as caught:
+    with pytest.raises(Refusal) as caught:
         load_image(np.zeros((4, 4), np.uint8))
-    assert message("rec.bad_input", "zh", caught.value) == "无法使用此输入: 图像为 4x4 像素；每边至少需要 8 像素"
-    assert message("rec.bad_input", "en", caught.value).endswith("it needs at least 8 pixels a side")
-    assert message("rec.bad_input", None, caught.value) == (
-        "This input cannot be used / 无法使用此输入: the image is 4x4 pixels; it needs at least 8 pixels a side")
-    assert message("rec.failed", "zh", "plain detail").endswith(": plain detail")  # a message without a code
+    assert str(caught.value) == "the image is 4x4 pixels; it needs at least 8 pixels a side"  # what the API says
+    assert view.refusal_markdown(caught.value, "zh").startswith("**无法使用此输入：** 图像为 4x4 像素；每边至少需要 8 像素")
+    assert view.refusal_markdown(caught.value, "en").startswith(
+        "**This input cannot be used:** the image is 4x4 pixels; it needs at least 8 pixels a side")
+    assert "plain detail" in view.refusal_markdown(RuntimeError("plain detail"), "zh", failed=True)
 
 
 def test_held_out_example_captions_have_no_english():
-    from explorer.ui.reconstruction_tab import heldout_examples
-
-    digits = [caption for source, _, caption in heldout_examples() if source["kind"] == "digit"]
+    digits = [caption for source, _, caption in view.heldout_examples() if source["kind"] == "digit"]
     assert len(digits) == 10 and not [c for c in digits if leftover_english(c)], digits
 
 
@@ -372,7 +360,7 @@ def test_a_photo_on_a_digit_model_gets_a_hint_and_digits_do_not():
     from explorer.data import load_photo
 
     def codes(image) -> list[str]:
-        return [p.code for p in rec.prepare(image, "mnist", 4).note.parts]
+        return [p.code.removeprefix("img.") for p in rec.prepare(image, "mnist", 4).note.parts]
 
     assert "photo_on_digit_model" in codes(load_photo("coffee"))  # colour
     assert "photo_on_digit_model" in codes(load_photo("astronaut").mean(axis=2))  # a grey photo: mid-tones
@@ -385,6 +373,164 @@ def test_a_photo_on_a_digit_model_gets_a_hint_and_digits_do_not():
 
 def test_resizing_a_square_to_a_multiple_of_f_does_not_claim_the_aspect_changed():
     square = rec.prepare(load_mnist("test").images[0], "photos", 8, fit="resize").note
-    assert [p.code for p in square.parts][-1] == "resized_to_f_same_aspect" and "aspect" not in square
+    assert [p.code for p in square.parts][-1] == "img.resized_to_f_same_aspect" and "aspect" not in str(square)
     wide = rec.prepare(np.zeros((30, 50), np.float32), "photos", 8, fit="resize").note
-    assert "aspect changes slightly" in wide
+    assert "aspect changes slightly" in str(wide)
+
+
+# ---- the request validator (issue 14, A1: the seed is read only when sampling; one rule for seeds) -----------
+def test_a_bad_seed_does_not_block_the_posterior_mean(tiny_service):
+    for bad in (-1, "-1", "1.5", "1e2", "", None, True, 2**32):
+        assert rec.validate_request(tiny_service, "tiny-sd-mnist", False, bad).seed == 0
+
+
+@pytest.mark.parametrize("bad, code", [(-1, "number.out_of_range"), ("1.5", "number.not_whole"),
+                                       ("1e2", "number.not_whole"), ("", "number.empty"), (True, "number.not_whole"),
+                                       (2**32, "number.out_of_range")])
+def test_a_bad_seed_is_refused_when_sampling_naming_the_box_and_range(tiny_service, bad, code):
+    from explorer.messages import Message
+
+    with pytest.raises(Refusal) as caught:
+        rec.validate_request(tiny_service, "tiny-sd-mnist", True, bad, seed_field=Message("recon.field_seed"))
+    assert caught.value.code == code
+    assert "Seed for ε" in word(caught.value, "en") and "4294967295" in word(caught.value, "en")
+    assert "ε 的随机种子" in word(caught.value, "zh") and "4294967295" in word(caught.value, "zh")
+
+
+def test_one_seed_rule_and_the_other_fields(tiny_service):
+    assert rec.validate_request(tiny_service, "tiny-sd-mnist", True, 2**31).seed == 2**31  # as /generate takes it
+    assert rec.validate_request(tiny_service, "tiny-sd-mnist", True, "7").seed == 7
+    request = rec.validate_request(tiny_service, "tiny-photos", False, 0, "resize", 256)
+    assert (request.fit, request.max_side) == ("resize", 256)
+    for kwargs, code in (({"fit": "zoom"}, "recon.bad_fit"), ({"max_side": 300}, "recon.bad_size"),
+                         ({"max_side": 1024}, "number.out_of_range"), ({"sample": "yes"}, "recon.bad_sample")):
+        with pytest.raises(Refusal) as caught:
+            rec.validate_request(tiny_service, "tiny-photos", **kwargs)
+        assert caught.value.code == code, kwargs
+    with pytest.raises(Refusal, match="unknown model 'nope'; known models: .*tiny-sd-mnist"):
+        rec.validate_request(tiny_service, "nope")
+    with pytest.raises(Refusal, match="'tiny-classifier' is a classifier, not a VAE"):
+        rec.validate_request(tiny_service, "tiny-classifier")
+
+
+# ---- tiny photos (issue 14, E2): SSIM on a window that fits, and say so -----------------------------------------
+@pytest.mark.parametrize("width, height, window", [(12, 9, 7), (8, 8, 7), (200, 10, 7), (24, 11, 7), (40, 40, 11)])
+def test_a_tiny_colour_png_to_the_photo_vae_is_measured(tiny_service, width, height, window):
+    rng = np.random.default_rng(1)
+    png = _png(np.round(rng.random((height, width, 3)) * 255).astype(np.uint8))
+    r = rec.reconstruct_any(tiny_service, "tiny-photos", png)
+    assert r.as_json()["ssim_window"] == window and -1 <= r.metrics["ssim"] <= 1
+    shown = [p.code for p in r.note.parts]
+    assert ("recon.ssim_window" in shown) == (window < 11)
+    if window < 11:
+        assert f"SSIM on a {window}x{window} window" in str(r.note)
+        assert f"{window}x{window} 的窗口" in word(r.note, "zh")
+
+
+def test_ssim_window_fits_and_matches_the_paper_at_full_size():
+    from skimage.metrics import structural_similarity
+
+    from explorer.metrics import image_metrics, ssim_window
+
+    assert [ssim_window((s, 30)) for s in (3, 7, 8, 9, 10, 11, 12, 500)] == [3, 7, 7, 9, 9, 11, 11, 11]
+    rng = np.random.default_rng(0)
+    a, b = rng.random((32, 32)), rng.random((32, 32))
+    assert image_metrics(a, b)["ssim"] == pytest.approx(structural_similarity(
+        a, b, data_range=1.0, gaussian_weights=True, sigma=1.5, use_sample_covariance=False))
+    with pytest.raises(ValueError, match="at least 3x3"):
+        ssim_window((2, 9))
+
+
+# ---- comparisons (issue 14, F1) and defaults for photos (issue 13: taef2 first-class) -------------------------
+def test_a_digit_model_is_not_compared_on_a_photo(tiny_service):
+    assert rec.comparable(tiny_service, "tiny-photos", "tiny-photos") is None
+    assert rec.comparable(tiny_service, "tiny-sd-mnist", "tiny-chapter") is None
+    warning = rec.comparable(tiny_service, "tiny-photos", "tiny-sd-mnist")
+    assert "tiny-sd-mnist was trained on MNIST digits" in str(warning) and "not on the image shown" in str(warning)
+    assert "tiny-sd-mnist 是在MNIST 数字上训练的" in word(warning, "zh")
+
+
+@pytest.fixture(scope="module")
+def photo_catalogue(tmp_path_factory):
+    """A service with a digit VAE, our 4-channel photo VAE and taef2 (tiny stand-ins with the real names)."""
+    from explorer.checkpoint import save_checkpoint
+    from explorer.models import build_model
+    from explorer.service import ModelService
+
+    folder = tmp_path_factory.mktemp("catalogue")
+    cfg = {"base_channels": 8, "channel_mults": [1, 2, 2, 2], "norm_groups": 4}
+    for name, dataset, channels, c in (("sd-vae-mnist-c4", "mnist", 1, 4), ("sd-vae-photos-f8c4", "photos", 3, 4),
+                                       ("taef2", "photos", 3, 32)):
+        model = build_model("sd_vae", {**cfg, "image_channels": channels, "latent_channels": c})
+        save_checkpoint(folder / name, model, name=name, family="sd_vae", kind="vae", dataset=dataset,
+                        metrics={"psnr": 20.0 + c / 4, "per_photo": {"astronaut": {}, "coffee": {}}})
+    return ModelService(folder, device="cpu")
+
+
+def test_photos_default_to_taef2_compared_with_the_four_channel_vae(photo_catalogue, tiny_service):
+    assert rec.default_model(photo_catalogue, "photos") == "taef2"
+    assert rec.default_model(photo_catalogue, "mnist") == "sd-vae-mnist-c4"
+    assert rec.default_comparison(photo_catalogue, "taef2") == "sd-vae-photos-f8c4"
+    assert rec.default_comparison(photo_catalogue, "sd-vae-photos-f8c4") is None
+    assert rec.default_comparison(photo_catalogue, "sd-vae-mnist-c4") is None
+    assert rec.default_model(tiny_service, "photos") == "tiny-photos"  # without either: any photo VAE
+    points = rec.rate_distortion_points(photo_catalogue)
+    photos = [(p["name"], p["channels"]) for p in points if p["photos_f8"]]
+    assert sorted(photos) == [("sd-vae-photos-f8c4", 4), ("taef2", 32)]
+    assert {tuple(p["heldout"]) for p in points if p["photos_f8"]} == {("astronaut", "coffee")}
+    table = view.rate_distortion_table(points, "en")
+    assert "| photo VAEs (held-out photos, f=8) | taef2 | 32 | 28.00 | 6x | 4→32: +7.00 dB | +2.33 |" in table
+
+
+def test_working_size_defaults_to_256_on_a_cpu(tiny_service):
+    assert rec.working_side(tiny_service) == 256
+    r = rec.reconstruct_any(tiny_service, "tiny-photos", np.random.default_rng(0).random((600, 900, 3)),
+                            max_side=256)
+    assert r.original.shape == (168, 256, 3) and "capped at 256" in str(r.note)
+
+
+# ---- the latent as a grid (any channel count lays out) ---------------------------------------------------
+@pytest.mark.parametrize("count, columns", [(1, 1), (2, 2), (4, 4), (8, 4), (12, 6), (16, 8), (32, 8), (13, 6)])
+def test_latent_grid_lays_out_any_channel_count(count, columns):
+    z = np.arange(count * 6 * 5, dtype=np.float32).reshape(count, 6, 5) * np.linspace(1, 2, count)[:, None, None]
+    grid, cols = rec.latent_grid(z, width=400)
+    assert cols == columns
+    rows = -(-count // columns)
+    k = (400 - 2 * (columns - 1)) // (columns * 5)
+    assert grid.shape == (rows * 6 * k + 2 * (rows - 1), columns * 5 * k + 2 * (columns - 1))
+    assert grid.shape[1] <= 400
+    for i in range(count):  # every channel is there, scaled to its own range (min black, max white)
+        r, c = divmod(i, columns)
+        tile = grid[r * (6 * k + 2): r * (6 * k + 2) + 6 * k, c * (5 * k + 2): c * (5 * k + 2) + 5 * k]
+        assert tile.min() == 0 and tile.max() == 255
+
+
+# ---- the request token (issue 14, B1): a reply older than the newest request is dropped ------------------------
+def test_an_older_request_never_overwrites_a_newer_one():
+    from explorer.ui.reconstruction_tab import Newest
+
+    newest = Newest()
+    assert not newest.stale("page", 10.0)  # request 10 starts
+    assert not newest.stale("page", 12.0)  # request 12 starts while 10 runs
+    assert newest.stale("page", 10.0)  # request 10 finishes: its reply is dropped, 12's will follow
+    assert not newest.stale("page", 12.0)
+    assert not newest.stale("other page", 1.0)  # each page has its own order
+
+
+# ---- rate-distortion figures read on a phone (issue 14, D3) ------------------------------------------------
+def test_rate_distortion_figures_are_single_panels_with_the_legend_below_the_axis_title(photo_catalogue):
+    figures = view.rate_distortion_figures(rec.rate_distortion_points(photo_catalogue), "en")
+    for fig in figures:
+        layout = fig.layout
+        assert not layout.annotations  # no subplot titles squeezed over two panels
+        assert layout.title.text and layout.legend.orientation == "h" and layout.legend.yanchor == "top"
+        assert layout.legend.y <= -0.2 and layout.margin.b >= 120 and layout.margin.t >= 40
+    names = [t.name for t in figures[0].data]
+    assert "photos, f=8: ours c4, taef2 c32" in names and "SD3 paper: photos, f=8" in names
+
+
+def test_a_deterministic_encoder_has_no_kl(tiny_service, digit):
+    r = rec.reconstruct(tiny_service, "tiny-sd-mnist", digit)
+    flat = rec.Reconstruction(**{**r.__dict__, "std": np.zeros_like(r.std)})  # std 0, as taef2's posterior
+    assert np.isnan(flat.kl) and flat.as_json()["kl_nats"] is None and r.as_json()["kl_nats"] > 0
+    assert view.metrics_table([flat], "en").splitlines()[-1].endswith("| – |")

@@ -15,7 +15,7 @@ import torch
 
 from explorer import gpu
 from explorer.generation import generate, validate_request
-from explorer.image_input import ImageInputError
+from explorer.messages import Refusal
 from explorer.reconstruction import reconstruct
 from explorer.service import ModelService
 from tests.e2e_support import held_out
@@ -31,7 +31,7 @@ def where(service) -> tuple[int, bool, str]:
 
 
 def fail_with(service, message: str) -> None:
-    raise ImageInputError(message)
+    raise Refusal("img.unreadable", detail=message)
 
 
 def use_model(service, name: str) -> float:
@@ -133,7 +133,7 @@ def test_latent_and_pixel_runs_share_one_gpu_borrow(zero_gpu, gpu_service):
 
 
 def test_errors_come_back_with_their_type_and_message(zero_gpu, gpu_service):
-    with pytest.raises(ImageInputError, match="a clear message"):
+    with pytest.raises(Refusal, match="a clear message"):
         gpu_service.heavy(fail_with, "a clear message")
 
 
