@@ -17,6 +17,15 @@ ZH: dict[str, str] = {
     # ---- latent map ---------------------------------------------------------------------------------------------
 
     # ---- denoising / generation -------------------------------------------------------------------------------
+    "gen.field.digit": "数字（-1 = 无条件）",
+    "gen.field.steps": "步数",
+    "gen.field.guidance": "引导系数",
+    "gen.sampler_unknown": "采样器必须是 {choices} 之一；收到 {value!r}",
+    "gen.space_unknown": "空间必须是 {choices} 之一；收到 {value!r}",
+    "gen.spacing_unknown": "时间步间隔方式必须是 {choices} 之一；收到 {value!r}",
+    "gen.space.latent": "潜",
+    "gen.space.pixel": "像素",
+    "gen.no_denoiser": "未安装{space}空间的去噪模型检查点；请用 `python -m explorer.train_diffusion {name}` 训练",
 
     # ---- compression ----------------------------------------------------------------------------------------------
 
