@@ -248,6 +248,10 @@ class RunCache:
     def __len__(self) -> int:
         return len(self._items)
 
+    def __contains__(self, key: Any) -> bool:
+        with self._lock:
+            return key in self._items
+
 
 def gpu_seconds(request: GenerationRequest, batch: int = 1) -> int:
     """ZeroGPU budget for one run: generous for the step count (~5 ms a step at batch 1 on a GPU)."""

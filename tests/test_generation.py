@@ -82,6 +82,17 @@ def test_bad_requests_get_clear_messages(args, message):
     assert re.search(r"[\u3400-\u9fff]", chinese) and not re.search(r"\b(?:must|seed|steps|digit|got)\b", chinese)
 
 
+def test_refusals_survive_pickling_with_code_and_values():
+    """A ZeroGPU worker sends errors back pickled: the refusal keeps its class, code, values and both wordings."""
+    import pickle
+
+    with pytest.raises(Refusal) as caught:
+        validate_request(12, 0, 50, "ddim", 3)
+    again = pickle.loads(pickle.dumps(caught.value))
+    assert type(again) is Refusal and (again.code, str(again)) == ("number.out_of_range", str(caught.value))
+    assert word(again, "zh") == word(caught.value, "zh") == "数字（-1 = 无条件）必须在 -1 到 9 之间，收到 12"
+
+
 def test_empty_seed_is_refused_like_everywhere_else():
     """The one rule (explorer.validation): an empty seed is refused with the same message as in every tab."""
     from explorer.validation import seed
@@ -371,8 +382,10 @@ def test_generate_endpoint_returns_the_final_png_one_frames_file_and_timings(app
     ((3, 0, 1001, "ddim", 3.0, "latent"), "steps must be between 1 and 1000"),
     ((3, 0, 10, "euler", 3.0, "latent"), "sampler must be one of ddpm, ddim"),
     ((3, 0, 10, "ddim", 99.0, "latent"), "guidance must be between 0 and 20"),
-    ((12, 0, 10, "ddim", 3.0, "latent"), "digit must be 0-9, or -1"),
+    ((12, 0, 10, "ddim", 3.0, "latent"), r"digit \(-1 = unconditional\) must be between -1 and 9, got 12"),
     ((3, 0, 10, "ddim", 3.0, "voxel"), "space must be one of latent, pixel"),
+    ((3, None, 10, "ddim", 3.0, "latent"), "seed is empty: give a whole number from 0 to 4294967295"),
+    ((3, 1.5, 10, "ddim", 3.0, "latent"), "seed must be a whole number from 0 to 4294967295, got 1.5"),
 ])
 def test_generate_endpoint_refuses_bad_input_clearly(app_server, args, message):
     from gradio_client.exceptions import AppError

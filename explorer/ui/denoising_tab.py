@@ -205,17 +205,13 @@ def build_denoising_tab(service, ui=None) -> None:
 
     # ---- events ------------------------------------------------------------------------------------------------
     lang_in = [ui.language] if ui is not None else []
-    quick = {"api_visibility": "private", "show_progress": "hidden", "concurrency_limit": None}
-    # Generate: disable the button, run, enable it again (Gradio 6.31's frontend runs no .then() after an error, so
-    # success and failure each get their own listener). preprocess=False: the boxes' raw values reach
-    # validate_request, which refuses a bad one in the page's language (Gradio's own range check would answer
-    # in English).
-    run = generate_btn.click(lambda: gr.Button(interactive=False), None, generate_btn, **quick).then(
-        on_generate, [digit, seed, steps, sampler, guidance, spacing, with_pixel, *lang_in],
-        [player, progress, comparison, timings_state], api_visibility="private", concurrency_id="denoising",
-        preprocess=False, show_progress="minimal")
-    for listener in (run.success, run.failure):
-        listener(lambda: (gr.Button(interactive=True), ""), None, [generate_btn, progress], **quick)
+    # Generate: trigger_mode="once" makes the frontend ignore clicks while a run is pending, with no extra server
+    # event (a "re-enable the button" event after the run would be a request during playback). preprocess=False: the
+    # boxes' raw values reach validate_request, which refuses a bad one in the page's language (Gradio's own range
+    # check would answer in English, naming no box).
+    generate_btn.click(on_generate, [digit, seed, steps, sampler, guidance, spacing, with_pixel, *lang_in],
+                       [player, progress, comparison, timings_state], api_visibility="private",
+                       concurrency_id="denoising", preprocess=False, show_progress="minimal", trigger_mode="once")
     if ui is not None:
         ui.language.change(on_language, [timings_state, ui.language], [comparison, quality_md],
                            api_visibility="private", show_progress="hidden")
