@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", help="a running server (default: start `python app.py` on a free port)")
     args = parser.parse_args(argv)
     print(f"load average before: {os.getloadavg()}, cores: {os.cpu_count()}", flush=True)
-    with (contextlib.nullcontext() if args.url else running_server()) as server:
+    with (contextlib.nullcontext() if args.url else running_server(timeout=600)) as server:
         if server is not None:
             args.url = server.url
             print(f"server cold start {server.cold_start_s:.1f} s", flush=True)

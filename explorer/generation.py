@@ -71,7 +71,7 @@ class GenerationRequest:
 
 
 define({
-    "gen.field.digit": "digit (-1 = unconditional)",
+    "gen.field.digit": "digit",
     "gen.field.steps": "steps",
     "gen.field.guidance": "guidance",
     "gen.sampler_unknown": "sampler must be one of {choices}; got {value!r}",

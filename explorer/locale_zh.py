@@ -17,7 +17,7 @@ ZH: dict[str, str] = {
     # ---- latent map ---------------------------------------------------------------------------------------------
 
     # ---- denoising / generation -------------------------------------------------------------------------------
-    "gen.field.digit": "数字（-1 = 无条件）",
+    "gen.field.digit": "数字",
     "gen.field.steps": "步数",
     "gen.field.guidance": "引导系数",
     "gen.sampler_unknown": "采样器必须是 {choices} 之一；收到 {value!r}",
