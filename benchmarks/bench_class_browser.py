@@ -5,6 +5,7 @@ playback run to the last step; the server is `python app.py` (all tabs, shipped 
     python -m benchmarks.bench_class_browser --pages 1 10 --distinct-seeds  # page k uses seed k: no cache hits
     python -m benchmarks.bench_class_browser --url http://127.0.0.1:7860 --pages 10   # a server already running
 
+A warm-up Generate (one page, a seed no round asks for) loads the models first, unless --cold.
 Per round of N pages (all press Generate at the same moment, each in its own browser context = its own session):
 - Generate -> first frame: from the click (Date.now() in the page) to the first step painted on the player's
   canvases (window.__denPlayer.firstPaintAt, set by explorer/ui/denoising_assets/player.js), p50 / p95 / max.
@@ -50,11 +51,11 @@ async def open_page(browser, url: str):
 
 async def run_page(page, requests: list[float], seed: int | None, start: asyncio.Event) -> dict:
     if seed is not None:
-        await page.get_by_label("Seed").fill(str(seed))
+        await page.locator("#tab-denoising").get_by_label("Seed", exact=True).fill(str(seed))
     old = await page.evaluate("() => (window.__denPlayer || {}).key || null")
     await start.wait()
     clicked = await page.evaluate("() => Date.now()")
-    await page.get_by_role("button", name="Generate").click()
+    await page.locator("#tab-denoising").get_by_role("button", name="Generate").click()
     await page.wait_for_function("(old) => { const s = window.__denPlayer; return s && s.key && s.key !== old"
                                  " && s.playEnd && !s.playing; }", arg=old, timeout=TIMEOUT_MS)
     s = await page.evaluate("() => Object.assign({}, window.__denPlayer)")
@@ -64,12 +65,12 @@ async def run_page(page, requests: list[float], seed: int | None, start: asyncio
 
 
 async def round_of(browser, url: str, pages: int, distinct: bool, offset: int) -> list[dict]:
-    opened = await asyncio.gather(*(open_page(browser, url) for _ in range(pages)))
+    opened = [await open_page(browser, url) for _ in range(pages)]  # one after another: opening is not measured
     start = asyncio.Event()
     try:
         tasks = [asyncio.create_task(run_page(page, requests, (offset + k) if distinct else None, start))
                  for k, (_, page, requests) in enumerate(opened)]
-        await asyncio.sleep(1.0)  # every page ready, then all press Generate together
+        await asyncio.sleep(3.0)  # every page opened and idle, then all press Generate together
         start.set()
         return await asyncio.gather(*tasks)
     finally:
@@ -97,6 +98,8 @@ async def main_async(args) -> list[dict]:
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
+            if not args.cold:  # load the models first, with a seed no round asks for (the cache stays cold)
+                await round_of(browser, args.url, 1, True, offset=987_654)
             counts = [1] + [n for n in args.pages if n != 1]
             for i, n in enumerate(counts):
                 results = await round_of(browser, args.url, n, args.distinct_seeds, offset=1000 * (i + 1))
@@ -116,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pages", type=int, nargs="+", default=[1, 10], help="pages at once, one round each")
     parser.add_argument("--distinct-seeds", action="store_true", help="page k asks seed k (every request differs)")
+    parser.add_argument("--cold", action="store_true", help="no warm-up Generate before the rounds (the 1-page "
+                        "round then includes loading the models)")
     parser.add_argument("--url", help="a running server (default: start `python app.py` on a free port)")
     args = parser.parse_args(argv)
     print(f"load average before: {os.getloadavg()}, cores: {os.cpu_count()}", flush=True)

@@ -126,15 +126,14 @@ def test_play_pause_scrub_and_arrow_keys_make_no_server_request(page):
     page.generate()
     p = page.page
     since = time.time() * 1000
+    p.locator("#den-player .den-speed").select_option("0.5")  # 300 ms a step: time to press Pause on a busy machine
     p.get_by_role("button", name="▶ Play").click()  # from the last step: plays again from step 1
-    p.wait_for_function("() => window.__denPlayer.index >= 4")
-    if page.device == "desktop":
-        shoot(p, "denoising-playing-en-1366", full_page=False)
-    else:
-        p.locator("#den-player").scroll_into_view_if_needed()
-        shoot(p, "denoising-playing-en-390", full_page=False)
+    p.wait_for_function("() => window.__denPlayer.index >= 2")
     p.get_by_role("button", name="❚❚ Pause").click()
     paused = page.state()["index"]
+    assert 2 <= paused < STEPS
+    p.locator("#den-player").scroll_into_view_if_needed()
+    shoot(p, f"denoising-paused-en-{1366 if page.device == 'desktop' else 390}", full_page=False)
     time.sleep(0.6)  # four ticks at 1x
     assert page.state()["index"] == paused and not page.state()["playing"]
     box = p.locator("#den-player .den-range").bounding_box()  # scrub: press on the track at about 3/4
@@ -174,6 +173,13 @@ def test_the_language_switch_rewords_the_player_both_ways(page):
     p.wait_for_function("() => window.__denPlayer.index >= 3")
     p.locator("#den-player").scroll_into_view_if_needed()
     shoot(p, f"denoising-playing-zh-{1366 if page.device == 'desktop' else 390}", full_page=False)
+    p.get_by_label("English").check()
+    p.get_by_role("button", name="▶ Play").or_(p.get_by_role("button", name="❚❚ Pause")).first.wait_for()
+    p.locator("#den-player .den-first").click()
+    p.get_by_role("button", name="▶ Play").click()
+    p.wait_for_function("() => window.__denPlayer.index >= 3")
+    shoot(p, f"denoising-playing-en-{1366 if page.device == 'desktop' else 390}", full_page=False)
+    p.get_by_label("中文").check()
     p.wait_for_function("() => window.__denPlayer.playEnd && !window.__denPlayer.playing")
     p.get_by_label("English").check()
     p.wait_for_function("() => document.querySelector('#den-player .den-status').textContent.startsWith('Step ')")
@@ -210,5 +216,31 @@ def test_a_reloaded_page_stops_its_1000_step_run(browser, server):
         assert stopped_after < 8, f"the sampler ran on for {stopped_after:.1f} s after the page went away"
         request = validate_request(3, 424242, 1000, "ddpm", 5.0)
         assert (request, "ldm-mnist") not in RUNS  # a finished run would be cached: this one never finished
+    finally:
+        page.close()
+
+
+def test_a_bad_seed_is_refused_in_the_page_language_and_blocks_nothing_else(browser, server):
+    """Issue 14, A: an empty or fractional seed is refused by the app's one rule (not Gradio's English range check),
+    in the page's language, naming the box and its range; the language switch keeps working meanwhile, and a good
+    seed generates again."""
+    page = Page(browser, server, "desktop")
+    try:
+        p = page.page
+        seed = p.get_by_label("Seed")
+        seed.fill("")
+        p.get_by_role("button", name="Generate").click()
+        p.get_by_text("seed is empty: give a whole number from 0 to 4294967295").first.wait_for()
+        p.get_by_label("中文").check()
+        p.get_by_role("button", name="生成").wait_for()  # the switch was not blocked by the bad box
+        p.locator("#den-player .den-play").filter(has_text="▶ 播放").wait_for()
+        p.get_by_label("随机种子").fill("1.5")
+        p.get_by_role("button", name="生成").click()
+        p.get_by_text("种子必须是 0 到 4294967295 之间的整数，收到 1.5").first.wait_for()
+        p.get_by_label("English").check()
+        p.get_by_label("Seed").fill("7")
+        played = page.generate(steps=4)
+        assert played["n"] == 4 and played["index"] == 4
+        assert not page.errors, page.errors
     finally:
         page.close()
