@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     n = 3 if args.quick else args.n
     rows, server_rows = [], []
     print(f"load average before: {os.getloadavg()}, cores: {os.cpu_count()}", flush=True)
-    with running_server() as server:
+    with running_server(timeout=600) as server:
         print(f"cold start {server.cold_start_s:.1f} s", flush=True)
         lite = Client(server.url, verbose=False, download_files=False)
         names = {m["name"] for m in server.client.predict(api_name="/models")}
