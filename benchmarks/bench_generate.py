@@ -7,9 +7,9 @@ against the transport floor (/ping) measured in the same run.
 
 Target (issue 5, 2 CPU cores): a 50-step DDIM latent generation with every frame decoded takes under
 ~1.5 s. Rows:
-- /generate through gradio_client as a script uses it by default: the final PNG and all 50 frame PNGs
-  are downloaded. And with Client(download_files=False): the frames' URLs only (what a browser gets
-  before it fetches the images it shows).
+- /generate through gradio_client as a script uses it by default: the final PNG and the ONE frames file
+  (.npz holding every step; until issue 12 it was 50 separate frame PNGs, each its own download) are
+  downloaded. And with Client(download_files=False): the files' URLs only.
 - server-side work (from the endpoint's own JSON): sampling + decoding every frame, and the median time
   of one denoising step; the per-step speed-up of latent over pixel diffusion is their ratio.
 Each /generate call is paired with a /ping right before it, so drifting load hits both alike. The
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     n = 3 if args.quick else args.n
     rows, server_rows = [], []
     print(f"load average before: {os.getloadavg()}, cores: {os.cpu_count()}", flush=True)
-    with running_server() as server:
+    with running_server(timeout=600) as server:
         print(f"cold start {server.cold_start_s:.1f} s", flush=True)
         lite = Client(server.url, verbose=False, download_files=False)
         names = {m["name"] for m in server.client.predict(api_name="/models")}
@@ -69,9 +69,9 @@ def main(argv: list[str] | None = None) -> int:
             request = (args.digit, 0, args.steps, args.sampler, args.guidance, space)
             label = f"/generate {space}, {args.sampler.upper()} {args.steps} steps"
             floor, samples, results = interleaved(ping, lambda: server.client.predict(*request, api_name="/generate"), n)
-            rows.append(summarize(f"{label} (client downloads final + {args.steps} frames)", samples, floor))
+            rows.append(summarize(f"{label} (client downloads final PNG + one frames .npz)", samples, floor))
             floor2, samples2, results2 = interleaved(ping, lambda: lite.predict(*request, api_name="/generate"), n)
-            rows.append(summarize(f"{label} (download_files=False: frame URLs only)", samples2, floor2))
+            rows.append(summarize(f"{label} (download_files=False: file URLs only)", samples2, floor2))
             all_floor += floor + floor2
             results += results2
             per_space[space] = results

@@ -1,8 +1,12 @@
 """Class-conditional generation with classifier-free guidance, step by step, for the Denoising tab.
 
-Pure glue over the ModelService: validates a request, runs the denoiser under its lock
+Pure glue over the ModelService: validates a request (refusals are explorer.messages.Refusal with `gen.*`
+codes; whole numbers follow explorer.validation's one rule), runs the denoiser under its lock
 (`service.run`), keeps every step's noisy sample x_t and predicted clean sample x0_hat, decodes all of
 them in batches (through the VAE for latent diffusion; pixels need no decoder) and times each step.
+Sampling can be stopped between steps (`should_stop`, e.g. when the page that asked went away): it then
+raises concurrent.futures.CancelledError and releases the model. `RunCache` keeps recent runs, so the
+same request asked by a whole class is computed once.
 
 Spaces: "latent" diffuses (4, 7, 7) latents of the denoiser's VAE, multiplied by the VAE's
 scale_factor (Stable Diffusion's convention), so decoding divides by it; "pixel" diffuses (1, 28, 28)
@@ -11,22 +15,24 @@ digits in [-1, 1].
 from __future__ import annotations
 
 import contextlib
-import math
 import os
+import threading
 import time
+from collections import OrderedDict
+from concurrent.futures import CancelledError
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
 
 from .diffusion import DEFAULT_SPACING, MAX_STEPS, SAMPLERS, SPACINGS, NoiseSchedule, sample_progressive
-from .refusal import Refusal
+from .messages import Message, Refusal, define
+from .validation import MAX_SEED, real_number, seed as parse_seed, whole_number
 
 SPACES = ("latent", "pixel")
 NULL_LABEL = 10  # the UNet's "no digit" class, used for unconditional samples and classifier-free guidance
 GUIDANCE_RANGE = (0.0, 20.0)
-MAX_SEED = 2**32 - 1
 DECODE_BATCH = 256
 PREFERRED = {"latent": "ldm-mnist", "pixel": "pixel-dm-mnist"}
 # Intra-op threads for sampling. These UNets see a batch of 2 tiny tensors per step: a second thread buys
@@ -64,77 +70,47 @@ class GenerationRequest:
     spacing: str = DEFAULT_SPACING
 
 
-# Why a request is refused, in English (what the API returns); RequestError keeps the code and values so that a
-# UI can word the same refusal in its own language (explorer/ui/denoising_tab.py).
-REFUSALS = {
-    "whole_number": "{field} must be a whole number, got {value!r}",
-    "digit_range": "digit must be 0-9, or -1 for unconditional; got {value}",
-    "seed_range": "seed must be between 0 and {high}; got {value}",
-    "steps_range": "steps must be between 1 and {high}; got {value}",
-    "sampler_unknown": "sampler must be one of {choices}; got {value!r}",
-    "guidance_number": "guidance must be a number, got {value!r}",
-    "guidance_range": "guidance must be between {low:g} and {high:g}; got {value!r}",
-    "space_unknown": "space must be one of {choices}; got {value!r}",
-    "spacing_unknown": "spacing must be one of {choices}; got {value!r}",
-    "no_denoiser": "no {space}-space denoiser checkpoint is installed; train one with "
-                   "`python -m explorer.train_diffusion {name}`",
-}
-
-
-class RequestError(Refusal):
-    """A refused request: str() is the English message; `code` (a key of REFUSALS) and `values` let a UI word it."""
-
-    TEMPLATES = REFUSALS
-
-
-def _as_int(value: Any, name: str) -> int:
-    """A whole number (3, 3.0, "3") as int; anything else is refused naming the field."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise RequestError("whole_number", field=name, value=value) from None
-    if not math.isfinite(number) or number != int(number):
-        raise RequestError("whole_number", field=name, value=value)
-    return int(number)
+define({
+    "gen.field.digit": "digit",
+    "gen.field.steps": "steps",
+    "gen.field.guidance": "guidance",
+    "gen.sampler_unknown": "sampler must be one of {choices}; got {value!r}",
+    "gen.space_unknown": "space must be one of {choices}; got {value!r}",
+    "gen.spacing_unknown": "spacing must be one of {choices}; got {value!r}",
+    "gen.space.latent": "latent",
+    "gen.space.pixel": "pixel",
+    "gen.no_denoiser": "no {space}-space denoiser checkpoint is installed; train one with "
+                       "`python -m explorer.train_diffusion {name}`",
+})
 
 
 def _choice(value: Any, choices: tuple[str, ...], code: str) -> str:
-    """value, stripped and lower-cased, if it is one of `choices`; else RequestError(code)."""
+    """value, stripped and lower-cased, if it is one of `choices`; else Refusal(code)."""
     value = value.strip().lower() if isinstance(value, str) else value
     if value not in choices:
-        raise RequestError(code, choices=", ".join(choices), value=value)
+        raise Refusal(code, choices=", ".join(choices), value=value)
     return value
 
 
 def validate_request(digit: Any, seed: Any, steps: Any, sampler: Any, guidance: Any,
                      space: Any = "latent", spacing: Any = DEFAULT_SPACING) -> GenerationRequest:
-    """Check every field; raises RequestError (a ValueError) with a message a student can act on."""
-    digit = _as_int(digit, "digit")
-    if not -1 <= digit <= 9:
-        raise RequestError("digit_range", value=digit)
-    seed = _as_int(seed, "seed")
-    if not 0 <= seed <= MAX_SEED:
-        raise RequestError("seed_range", high=MAX_SEED, value=seed)
-    steps = _as_int(steps, "steps")
-    if not 1 <= steps <= MAX_STEPS:
-        raise RequestError("steps_range", high=MAX_STEPS, value=steps)
-    sampler = _choice(sampler, SAMPLERS, "sampler_unknown")
-    try:
-        guidance = float(guidance)
-    except (TypeError, ValueError):
-        raise RequestError("guidance_number", value=guidance) from None
-    low, high = GUIDANCE_RANGE
-    if not (math.isfinite(guidance) and low <= guidance <= high):
-        raise RequestError("guidance_range", low=low, high=high, value=guidance)
-    return GenerationRequest(digit, seed, steps, sampler, guidance, _choice(space, SPACES, "space_unknown"),
-                             _choice(spacing, SPACINGS, "spacing_unknown"))
+    """Check every field; raises explorer.messages.Refusal (a ValueError) naming the field and its range.
+    digit: whole number -1..9; seed: 0..MAX_SEED; steps: 1..MAX_STEPS (explorer.validation's rule: "1.5",
+    "1e2", True and empty are refused); guidance: a real number in GUIDANCE_RANGE."""
+    digit = whole_number(digit, Message("gen.field.digit"), -1, 9)
+    seed = parse_seed(seed)
+    steps = whole_number(steps, Message("gen.field.steps"), 1, MAX_STEPS)
+    sampler = _choice(sampler, SAMPLERS, "gen.sampler_unknown")
+    guidance = real_number(guidance, Message("gen.field.guidance"), *GUIDANCE_RANGE)
+    return GenerationRequest(digit, seed, steps, sampler, guidance, _choice(space, SPACES, "gen.space_unknown"),
+                             _choice(spacing, SPACINGS, "gen.spacing_unknown"))
 
 
 def denoiser_for(service, space: str) -> str:
     """The denoiser checkpoint that diffuses in `space` ("latent" or "pixel")."""
     names = [n for n in service.names("denoiser") if service.config(n).get("space") == space]
     if not names:
-        raise RequestError("no_denoiser", space=space, name=PREFERRED[space])
+        raise Refusal("gen.no_denoiser", space=Message(f"gen.space.{space}"), name=PREFERRED[space])
     return PREFERRED[space] if PREFERRED[space] in names else names[0]
 
 
@@ -202,24 +178,79 @@ def _decode(service, vae: str | None, scale: float, samples: np.ndarray) -> np.n
     return np.concatenate(chunks).astype(np.float32)
 
 
+StopCheck = Callable[[], bool]  # returns True when the caller no longer wants the result
+
+
 def generate(service, request: GenerationRequest, model: str | None = None, batch: int = 1,
-             decode_frames: bool = True, threads: int | None = None) -> Generation:
+             decode_frames: bool = True, threads: int | None = None,
+             should_stop: StopCheck | None = None) -> Generation:
     """Sample `batch` digits for `request` step by step. With decode_frames=False only the final
     sample is decoded (what grading needs); x0_images/current_images are then empty. `threads`:
-    intra-op threads while sampling and decoding (default SAMPLING_THREADS; 0 = torch's setting)."""
-    return service.heavy(_generate_with_threads, request, model, batch, decode_frames, threads,
+    intra-op threads while sampling and decoding (default SAMPLING_THREADS; 0 = torch's setting).
+    `should_stop` is called before every step and before decoding; when it returns True the run stops there
+    and raises concurrent.futures.CancelledError (the model's lock is released)."""
+    return service.heavy(_generate_with_threads, request, model, batch, decode_frames, threads, should_stop,
                          seconds=gpu_seconds(request, batch))
 
 
-def generate_all(service, requests: list[GenerationRequest], decode_frames: bool = True) -> list[Generation]:
+def generate_all(service, requests: list[GenerationRequest], decode_frames: bool = True,
+                 should_stop: StopCheck | None = None) -> list[Generation]:
     """Several runs (e.g. the same request in latent and pixel space) as ONE piece of heavy work, so that a
-    ZeroGPU Space borrows a GPU once for all of them."""
-    return service.heavy(_generate_each, list(requests), decode_frames,
+    ZeroGPU Space borrows a GPU once for all of them. `should_stop`: as for generate."""
+    return service.heavy(_generate_each, list(requests), decode_frames, should_stop,
                          seconds=min(120, sum(gpu_seconds(r) for r in requests)))
 
 
-def _generate_each(service, requests: list[GenerationRequest], decode_frames: bool) -> list[Generation]:
-    return [generate(service, request, decode_frames=decode_frames) for request in requests]
+def _generate_each(service, requests: list[GenerationRequest], decode_frames: bool,
+                   should_stop: StopCheck | None = None) -> list[Generation]:
+    return [generate(service, request, decode_frames=decode_frames, should_stop=should_stop) for request in requests]
+
+
+class RunCache:
+    """A bounded, thread-safe LRU of finished results by key, computed once per key: callers asking for a key
+    that another thread is computing wait for that result instead of computing it again (a class pressing
+    Generate with the same settings costs one run). A computation that raises is not cached; its waiters then
+    compute it themselves (a cancelled run must not cancel other pages' requests)."""
+
+    def __init__(self, max_items: int = 32):
+        self.max_items = max_items
+        self._items: OrderedDict[Any, Any] = OrderedDict()
+        self._running: dict[Any, threading.Event] = {}
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get_or_compute(self, key: Any, compute: Callable[[], Any]) -> Any:
+        while True:
+            with self._lock:
+                if key in self._items:
+                    self._items.move_to_end(key)
+                    self.hits += 1
+                    return self._items[key]
+                running = self._running.get(key)
+                if running is None:
+                    running = self._running[key] = threading.Event()
+                    self.misses += 1
+                    break
+            running.wait()  # another caller computes this key; then look again
+        try:
+            value = compute()
+            with self._lock:
+                self._items[key] = value
+                self._items.move_to_end(key)
+                while len(self._items) > self.max_items:
+                    self._items.popitem(last=False)
+            return value
+        finally:
+            with self._lock:
+                self._running.pop(key, None)
+            running.set()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __contains__(self, key: Any) -> bool:
+        with self._lock:
+            return key in self._items
 
 
 def gpu_seconds(request: GenerationRequest, batch: int = 1) -> int:
@@ -228,12 +259,18 @@ def gpu_seconds(request: GenerationRequest, batch: int = 1) -> int:
 
 
 def _generate_with_threads(service, request: GenerationRequest, model: str | None, batch: int,
-                           decode_frames: bool, threads: int | None) -> Generation:
+                           decode_frames: bool, threads: int | None, should_stop: StopCheck | None = None) -> Generation:
     with torch_threads(SAMPLING_THREADS if threads is None else threads):
-        return _generate(service, request, model, batch, decode_frames)
+        return _generate(service, request, model, batch, decode_frames, should_stop)
 
 
-def _generate(service, request: GenerationRequest, model: str | None, batch: int, decode_frames: bool) -> Generation:
+def _check(should_stop: StopCheck | None, where: str) -> None:
+    if should_stop is not None and should_stop():
+        raise CancelledError(f"generation stopped {where}: the caller went away")
+
+
+def _generate(service, request: GenerationRequest, model: str | None, batch: int, decode_frames: bool,
+              should_stop: StopCheck | None = None) -> Generation:
     start = time.perf_counter()
     name = model or denoiser_for(service, request.space)
     config = service.config(name)
@@ -248,16 +285,19 @@ def _generate(service, request: GenerationRequest, model: str | None, batch: int
         xs, x0s, seconds, timesteps, last = [], [], [], [], None
         steps = sample_progressive(schedule, denoise, shape, request.steps, request.sampler, generator, service.device)
         tick = time.perf_counter()
+        _check(should_stop, "before step 1")
         for result in steps:
             seconds.append(time.perf_counter() - tick)
             timesteps.append(result.timestep)
             xs.append(result.x_t.float().cpu().numpy())
             x0s.append(result.pred_x0.float().cpu().numpy())
             last = result.sample
+            _check(should_stop, f"after step {len(seconds)} of {request.steps}")
             tick = time.perf_counter()
         return np.stack(xs), np.stack(x0s), seconds, timesteps, last.float().cpu().numpy(), loaded.params
 
     x_t, pred_x0, seconds, timesteps, final_sample, params = service.run(name, work)
+    _check(should_stop, "before decoding")
     decode_start = time.perf_counter()
     if decode_frames:
         s, b = x_t.shape[:2]

@@ -135,6 +135,15 @@ ZH: dict[str, str] = {
     "map.no_path": "无法显示路径：{reason}",
 
     # ---- denoising / generation -------------------------------------------------------------------------------
+    "gen.field.digit": "数字",
+    "gen.field.steps": "步数",
+    "gen.field.guidance": "引导系数",
+    "gen.sampler_unknown": "采样器必须是 {choices} 之一；收到 {value!r}",
+    "gen.space_unknown": "空间必须是 {choices} 之一；收到 {value!r}",
+    "gen.spacing_unknown": "时间步间隔方式必须是 {choices} 之一；收到 {value!r}",
+    "gen.space.latent": "潜",
+    "gen.space.pixel": "像素",
+    "gen.no_denoiser": "未安装{space}空间的去噪模型检查点；请用 `python -m explorer.train_diffusion {name}` 训练",
 
     # ---- compression ----------------------------------------------------------------------------------------------
     "comp.not_divisible": "{field} {side} 不能被 f={factor} 整除；试试 {lower} 或 {upper}",

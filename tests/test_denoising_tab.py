@@ -1,19 +1,26 @@
-"""The Denoising tab's handlers, called directly on tiny random-init denoisers: playback never sends a stale step
-through the range-checked slider, Generate is disabled while it runs (and enabled again after an error), errors
-are worded in the page's language, the unconditional run is described as one UNet pass, and a 1-step run has a
-fixed, full step slider."""
+"""The Denoising tab's handlers and views, called directly on tiny random-init denoisers: Generate sends one payload
+whose sprite sheets hold exactly each step's panels (with the timesteps, ᾱ_t and SNR of the checkpoint's schedule),
+identical requests are computed once, a page that goes away stops its sampler, Generate is one server event (clicks while
+it runs are dropped by the frontend), refusals are worded in the page's language (without Gradio's own English range
+check), and the player's words exist in both languages."""
 from __future__ import annotations
 
+import base64
+import io
 import re
+import threading
+import time
 
 import gradio as gr
+import numpy as np
 import pytest
+from PIL import Image
 
-from explorer.checkpoint import CheckpointError
-from explorer.generation import REFUSALS, RequestError, denoiser_for, generate, validate_request
+from explorer.generation import generate, schedule_of, validate_request
 from explorer.service import ModelService
-from explorer.ui.denoising_tab import (REFUSALS_ZH, build_denoising_tab, clamp_index, comparison_markdown,
-                                       error_message, next_index, run_arrays, step_slider)
+from explorer.ui import denoising_tab
+from explorer.ui.denoising_tab import RUNS, build_denoising_tab
+from explorer.views import denoising as views
 from tests.conftest import make_tiny_checkpoints
 from tests.test_generation import save_tiny_denoisers
 from tests.test_i18n_figures import CJK, build
@@ -28,113 +35,166 @@ def service(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def tab(service):
-    """The tab in a Blocks with the app's language radio: {handler name: its BlockFunction}."""
-    demo, _ = build(service, build_denoising_tab)
-    return {fn.fn.__name__: fn for fn in demo.fns.values() if fn.fn is not None}
+def built(service):
+    demo, language = build(service, build_denoising_tab)
+    return demo, {fn.fn.__name__: fn for fn in demo.fns.values() if fn.fn is not None}
 
 
-def run_state(service, steps: int, digit: int = 3) -> dict:
-    g = generate(service, validate_request(digit, 0, steps, "ddim", 1.0, "latent"), model="tiny-ldm")
-    return {"timesteps": g.timesteps, "latent": run_arrays(g), "pixel": None}
+@pytest.fixture
+def tab(built):
+    return built[1]
 
 
-# ---- playback ------------------------------------------------------------------------------------------
-def test_next_index_restarts_after_the_last_step_and_from_a_stale_index():
-    assert [next_index(i, 10) for i in (1, 5, 9, 10)] == [2, 6, 10, 1]
-    assert next_index(52, 10) == 1  # left over from a longer run: start this one again
-    assert next_index(None, 10) == 2 and next_index(1, 1) == 1
-    assert next_index(1, 600) == 11  # about PLAYBACK_TICKS ticks per run
-    assert [clamp_index(v, 10) for v in (0, 3.0, "7", 52, None, float("nan"), "x")] == [1, 3, 7, 10, 1, 1, 1]
+def last(generator):
+    """Run a generator event to its end; its last yield."""
+    out = None
+    for out in generator:
+        pass
+    return out
 
 
-def test_tick_reads_the_step_state_not_the_slider(service, tab):
-    """The bug: a tick sent the slider's old value (52) against its new maximum (10) and Gradio refused it. The
-    tick's inputs hold no slider now, and a stale step in the State restarts the new run at step 1."""
-    tick = tab["on_tick"]
-    assert not any(isinstance(block, gr.Slider) for block in tick.inputs)
-    state = run_state(service, 4)
-    index, slider_value, *_, timer = tick.fn(state, 52, "en")
-    assert index == slider_value == 1 and timer.active
-    index, slider_value, *_, timer = tick.fn(state, 3, "en")
-    assert index == slider_value == 4 and not timer.active  # the last step: playback stops
+def sheet_pixels(kind: dict) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(kind["src"].split(",", 1)[1]))))
 
 
-def test_scrub_takes_the_raw_slider_value_and_clamps_it(service, tab):
-    scrub = next(fn for fn in tab.values() if fn.fn.__name__ == "on_scrub")
-    assert scrub.preprocess is False  # Gradio's range check cannot refuse a drag that raced a shorter run
-    state = run_state(service, 4)
-    index, *panels, plot, status, timer = scrub.fn(state, 177.0, "en")
-    assert index == 4 and status.startswith("**Step 4 / 4**") and not timer.active
+def cell(kind: dict, i: int) -> np.ndarray:
+    r, c = divmod(i, kind["cols"])
+    return sheet_pixels(kind)[r * kind["h"]:(r + 1) * kind["h"], c * kind["w"]:(c + 1) * kind["w"]]
 
 
-# ---- Generate --------------------------------------------------------------------------------------------
-def test_generate_disables_the_button_and_enables_it_after_success_or_error(service):
-    """Success and failure each re-enable it: Gradio 6.31's frontend runs no .then() after an error."""
-    demo, _ = build(service, build_denoising_tab)
-    named = lambda name: [fn for fn in demo.fns.values() if fn.fn is not None and fn.fn.__name__ == name]  # noqa: E731
-    (busy,), (run,), after = named("busy"), named("on_generate"), named("ready")
-    button = next(block for block in busy.outputs if isinstance(block, gr.Button))
-    assert busy.fn()[0].interactive is False and busy.fn()[1].active is False  # disabled, playback stopped
-    assert run.trigger_after == busy._id
-    assert {(fn.trigger_only_on_success, fn.trigger_only_on_failure) for fn in after} == {(True, False), (False, True)}
-    for fn in after:
-        assert fn.trigger_after == run._id and fn.outputs == [button] and fn.fn().interactive is True
+# ---- Generate -> one payload ---------------------------------------------------------------------------------
+def test_generate_sends_every_step_once_as_sheets_of_exact_pixels(service, tab):
+    payload, progress, table, timings = last(tab["on_generate"].fn(3, 5, 6, "ddim", 1.0, "leading", False, "en"))
+    g = generate(service, validate_request(3, 5, 6, "ddim", 1.0), model="tiny-ldm")
+    assert payload["n"] == 6 and payload["timesteps"] == g.timesteps == [830, 664, 498, 332, 166, 0]
+    abar = schedule_of(service.config("tiny-ldm")).alphas_cumprod.double().numpy()
+    np.testing.assert_allclose(payload["abar"], abar[g.timesteps], rtol=1e-5)
+    np.testing.assert_allclose(payload["snr"], abar[g.timesteps] / (1 - abar[g.timesteps]), rtol=1e-5)
+    assert len(payload["curve"]["abar"]) == 1000 and payload["autoplay"] and payload["stride"] == 1
+    (run,) = payload["runs"]  # the pixel run is off by default
+    assert run["space"] == "latent" and run["model"] == "tiny-ldm"
+    for i in (0, 3, 5):  # every step's three panels, at native size, exactly as the views draw them
+        np.testing.assert_array_equal(cell(run["panels"]["noisy"], i), views.channel_panel(g.x_t[i, 0], 3.0, None))
+        np.testing.assert_array_equal(cell(run["panels"]["x0"], i), views.to_uint8(g.x0_images[i, 0, 0]))
+        np.testing.assert_array_equal(cell(run["panels"]["current"], i), views.to_uint8(g.current_images[i, 0, 0]))
+    assert run["panels"]["noisy"]["w"] == 15 and run["panels"]["x0"]["w"] == 28  # 2x2 tiles of 7x7, 1-px gaps
+    assert progress == "" and "| numbers the UNet denoises per step | 196 |" in table and timings[1] is None
+    assert "Pixel space was not run" in table
 
 
-def test_generate_errors_in_chinese(tab):
-    with pytest.raises(gr.Error, match="随机种子必须在 0 到 4294967295 之间；收到 4294967296"):
-        tab["on_generate"].fn(3, 2**32, 10, "ddim", 1.0, "trailing", False, "zh")
-    with pytest.raises(gr.Error, match="seed must be between 0 and 4294967295; got -1"):
-        tab["on_generate"].fn(3, -1, 10, "ddim", 1.0, "trailing", False, "en")
+def test_the_pixel_run_is_added_on_request_and_the_latent_run_comes_from_the_cache(tab):
+    last(tab["on_generate"].fn(4, 1, 3, "ddim", 1.0, "leading", False, "en"))
+    hits = RUNS.hits
+    payload, _, table, timings = last(tab["on_generate"].fn(4, 1, 3, "ddim", 1.0, "leading", True, "en"))
+    assert [r["space"] for r in payload["runs"]] == ["latent", "pixel"] and RUNS.hits == hits + 1
+    assert timings[1]["dims_per_step"] == 784 and "| numbers the UNet denoises per step | 196 | 784 | 4.00x |" in table
 
 
-def test_a_one_step_run_has_a_fixed_full_slider(service, tab):
-    slider = step_slider(1)
-    assert (slider.minimum, slider.maximum, slider.value, slider.interactive) == (0, 1, 1, False)
-    assert step_slider(8).interactive and (step_slider(8).minimum, step_slider(8).maximum) == (1, 8)
-    state, index, slider, *_, timer = tab["on_generate"].fn(3, 0, 1, "ddim", 1.0, "trailing", False, "en")
-    assert len(state["timesteps"]) == 1 and index == 1 and slider.maximum == 1 and not timer.active
+def test_identical_requests_are_computed_once_and_each_gets_a_new_key(tab, monkeypatch):
+    calls = []
+    real = denoising_tab.generate
+    monkeypatch.setattr(denoising_tab, "generate", lambda *a, **k: calls.append(1) or real(*a, **k))
+    first = last(tab["on_generate"].fn(2, 77, 4, "ddpm", 2.0, "trailing", False, "en"))[0]
+    second = last(tab["on_generate"].fn(2, "77", 4.0, "ddpm", 2.0, "trailing", False, "zh"))[0]
+    assert len(calls) == 1 and first["runs"] == second["runs"] and first["key"] != second["key"]
+    last(tab["on_generate"].fn(2, 78, 4, "ddpm", 2.0, "trailing", False, "en"))  # another seed: computed
+    assert len(calls) == 2
 
 
 def test_the_spacing_radio_reaches_the_sampler(tab):
-    trailing = tab["on_generate"].fn(3, 0, 2, "ddim", 1.0, "trailing", False, "en")[0]
-    leading = tab["on_generate"].fn(3, 0, 2, "ddim", 1.0, "leading", False, "en")[0]
+    trailing = last(tab["on_generate"].fn(3, 0, 2, "ddim", 1.0, "trailing", False, "en"))[0]
+    leading = last(tab["on_generate"].fn(3, 0, 2, "ddim", 1.0, "leading", False, "en"))[0]
     assert trailing["timesteps"] == [999, 499] and leading["timesteps"] == [500, 0]
-    assert leading["latent"]["timings"]["settings"]["spacing"] == "leading"
+    assert leading["runs"][0]["timings"]["settings"]["spacing"] == "leading"
 
 
-# ---- words ----------------------------------------------------------------------------------------------
-def test_every_refusal_has_chinese_with_the_same_values():
-    assert set(REFUSALS_ZH) == set(REFUSALS)
-    for code, english in REFUSALS.items():
-        assert set(PLACEHOLDER.findall(REFUSALS_ZH[code])) == set(PLACEHOLDER.findall(english)), code
-        assert CJK.search(REFUSALS_ZH[code]), code
+def test_a_one_step_run_has_nothing_to_play(tab):
+    payload = last(tab["on_generate"].fn(3, 0, 1, "ddim", 1.0, "trailing", False, "en"))[0]
+    assert payload["n"] == 1 and payload["timesteps"] == [999]
 
 
-@pytest.mark.parametrize("args", [(3, 2.5, 10, "ddim", 1), (3, 0, 0, "ddim", 1), (3, 0, 10, "euler", 1),
-                                  (3, 0, 10, "ddim", "lots"), (3, 0, 10, "ddim", 99), (12, 0, 10, "ddim", 1)])
-def test_refusals_are_worded_in_each_language(args):
-    with pytest.raises(RequestError) as caught:
-        validate_request(*args)
-    assert error_message(caught.value, "en") == str(caught.value)  # the English is the API's message
-    chinese = error_message(caught.value, "zh")
-    assert CJK.search(chinese) and not re.search(r"\b(?:must|seed|steps|digit|got)\b", chinese), chinese
+# ---- a page that goes away -------------------------------------------------------------------------------------
+def test_closing_the_generate_event_stops_the_sampler(tab):
+    """What Gradio 6.31 does when the page's SSE stream closes (reload, closed tab): it marks the job dead and
+    closes the generator at its next yield (queueing.py reset_iterators -> iterator.close()). The worker then
+    stops at its next step and nothing is cached."""
+    before = len(RUNS)
+    events = tab["on_generate"].fn(5, 12345, 1000, "ddpm", 2.0, "leading", False, "en")
+    start = time.perf_counter()
+    update = next(events)  # still computing: a progress line
+    assert update[1].startswith("Computing 1000 steps")
+    events.close()
+    workers = [t for t in threading.enumerate() if t.name == "denoising-generate"]
+    for t in workers:
+        t.join(10)
+    assert not any(t.is_alive() for t in workers) and time.perf_counter() - start < 10
+    assert len(RUNS) == before  # the cancelled run was not kept
 
 
-def test_missing_denoiser_and_broken_checkpoint_in_chinese(tiny_service):
-    with pytest.raises(RequestError) as caught:
-        denoiser_for(tiny_service, "latent")
-    assert error_message(caught.value, "zh").startswith("未安装潜空间的去噪模型检查点")
-    broken = error_message(CheckpointError("model.safetensors is missing"), "zh")
-    assert broken == "无法加载模型检查点：model.safetensors is missing"
+# ---- wiring ------------------------------------------------------------------------------------------------
+def test_generate_is_one_event_that_ignores_clicks_while_pending(built):
+    """No extra server event before or after the run (one after it would be a request during playback); the
+    frontend drops clicks while the run is pending (trigger_mode "once")."""
+    demo, tab = built
+    run = tab["on_generate"]
+    assert run.trigger_mode == "once" and run.trigger_after is None and run.targets[0][1] == "click"
+    assert not [fn for fn in demo.fns.values() if fn.trigger_after == run._id]
+
+
+def test_generate_reads_raw_values_so_refusals_are_worded_by_the_app(tab):
+    """preprocess=False: Gradio's own range check (English, not naming the box) never runs; validate_request
+    refuses in the page's language."""
+    assert tab["on_generate"].preprocess is False
+    assert not any(isinstance(b, gr.Number) and (b.minimum is not None or b.maximum is not None)
+                   for b in tab["on_generate"].inputs)
+
+
+@pytest.mark.parametrize("seed, steps, lang, message", [
+    (2**32, 10, "zh", "种子必须在 0 到 4294967295 之间，收到 4294967296"),
+    (-1, 10, "en", "seed must be between 0 and 4294967295, got -1"),
+    (None, 10, "en", "seed is empty: give a whole number from 0 to 4294967295"),
+    (None, 10, "zh", "种子为空：请填写 0 到 4294967295 之间的整数"),
+    (1.5, 10, "en", "seed must be a whole number from 0 to 4294967295, got 1.5"),
+    (0, 5000, "zh", "步数必须在 1 到 1000 之间，收到 5000"),
+])
+def test_generate_refuses_in_the_page_language(tab, seed, steps, lang, message):
+    with pytest.raises(gr.Error, match=re.escape(message)):
+        last(tab["on_generate"].fn(3, seed, steps, "ddim", 1.0, "trailing", False, lang))
+
+
+def test_the_language_switch_rewords_the_tables_without_running_anything(tab, monkeypatch):
+    timings = last(tab["on_generate"].fn(3, 0, 2, "ddim", 1.0, "leading", False, "en"))[3]
+    monkeypatch.setattr(denoising_tab, "generate", lambda *a, **k: pytest.fail("the language switch sampled"))
+    table, quality = tab["on_language"].fn(timings, "zh")
+    assert table.startswith("#### 本机实测（本次请求）") and quality.startswith("#### 质量与训练预算")
+    assert tab["on_language"].fn(None, "en")[0] == ""
+
+
+# ---- words ----------------------------------------------------------------------------------------------------
+def test_every_player_word_exists_in_both_languages():
+    words = views.player_words()
+    assert set(words["en"]) == set(words["zh"]) == set(views.PLAYER_KEYS)
+    assert words["en"]["play"] == "▶ Play" and words["en"]["pause"] == "❚❚ Pause"  # the names tests click
+    for key in views.PLAYER_KEYS:
+        en, zh = words["en"][key], words["zh"][key]
+        assert set(PLACEHOLDER.findall(en)) == set(PLACEHOLDER.findall(zh)), key
+        assert key in ("fig.abar",) or CJK.search(zh), key
+    status = words["en"]["status"].format(i=3, n=50, t=880, abar="0.0123", snr="0.0125")
+    assert status == "Step 3 / 50 (t = 880): ᾱ_t = 0.0123 of the signal's variance is left, SNR = 0.0125."
 
 
 def test_unconditional_run_is_described_as_one_pass_without_guidance(service):
-    uncond = run_state(service, 2, digit=-1)["latent"]["timings"]
-    cond = run_state(service, 2, digit=3)["latent"]["timings"]
+    uncond = generate(service, validate_request(-1, 0, 2, "ddim", 1.0), model="tiny-ldm").timings()
+    cond = generate(service, validate_request(3, 0, 2, "ddim", 1.0), model="tiny-ldm").timings()
     assert uncond["unet_passes_per_step"] == 1 and cond["unet_passes_per_step"] == 2
-    text_uncond, text_cond = comparison_markdown(uncond, None, "en"), comparison_markdown(cond, None, "en")
+    text_uncond, text_cond = views.comparison_markdown(uncond, None, "en"), views.comparison_markdown(cond, None, "en")
     assert "UNet passes per step: 1 (unconditional" in text_uncond and "batch of 2" not in text_uncond
     assert "UNet passes per step: 2 (classifier-free guidance" in text_cond
-    assert "每步 UNet 前向次数：1（无条件生成" in comparison_markdown(uncond, None, "zh")
+    assert "每步 UNet 前向次数：1（无条件生成" in views.comparison_markdown(uncond, None, "zh")
+
+
+def test_sheets_lay_frames_out_row_major():
+    frames = np.arange(5 * 2 * 3, dtype=np.uint8).reshape(5, 2, 3)
+    image, cols = views.sheet(frames)
+    assert cols == 3 and image.shape == (2 * 2, 3 * 3)
+    assert np.array_equal(image[2:4, 3:6], frames[4]) and not image[2:4, 6:9].any()  # frame 4: row 1, column 1

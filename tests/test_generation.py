@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import math
+import re
+import threading
+from concurrent.futures import CancelledError
 
 import numpy as np
 import pytest
@@ -11,8 +14,9 @@ import torch
 
 from explorer.checkpoint import save_checkpoint
 from explorer.diffusion import NoiseSchedule
-from explorer.generation import (GenerationRequest, denoiser_for, generate, guided_eps, schedule_of,
+from explorer.generation import (GenerationRequest, RunCache, denoiser_for, generate, guided_eps, schedule_of,
                                  validate_request)
+from explorer.messages import Refusal, word
 from explorer.models import build_model
 from explorer.service import ModelService
 from tests.conftest import make_tiny_checkpoints
@@ -53,27 +57,124 @@ def test_valid_request_is_normalised():
     ((3, 0, 0, "ddim", 3), "steps must be between 1 and 1000"),
     ((3, 0, 1001, "ddim", 3), "steps must be between 1 and 1000"),
     ((3, 0, 2.5, "ddim", 3), "steps must be a whole number"),
-    ((3, 0, None, "ddim", 3), "steps must be a whole number"),
+    ((3, 0, None, "ddim", 3), "steps is empty: give a whole number from 1 to 1000"),
+    ((3, 0, "1e2", "ddim", 3), "steps must be a whole number from 1 to 1000, got '1e2'"),
+    ((3, 0, True, "ddim", 3), "steps must be a whole number"),
+    ((3, "", 50, "ddim", 3), "seed is empty"),
+    ((3, None, 50, "ddim", 3), "seed is empty"),
+    ((3, "1.5", 50, "ddim", 3), "seed must be a whole number from 0 to 4294967295, got '1.5'"),
+    ((1.5, 0, 50, "ddim", 3), "digit must be a whole number from -1 to 9, got 1.5"),
     ((3, 0, 50, "euler", 3), "sampler must be one of ddpm, ddim"),
     ((3, 0, 50, "ddim", -0.5), "guidance must be between 0 and 20"),
     ((3, 0, 50, "ddim", 25), "guidance must be between 0 and 20"),
-    ((3, 0, 50, "ddim", float("nan")), "guidance must be between"),
+    ((3, 0, 50, "ddim", float("nan")), "guidance must be a number from 0 to 20, got nan"),
     ((3, 0, 50, "ddim", "lots"), "guidance must be a number"),
-    ((10, 0, 50, "ddim", 3), "digit must be 0-9, or -1"),
-    ((-2, 0, 50, "ddim", 3), "digit must be 0-9, or -1"),
+    ((10, 0, 50, "ddim", 3), "digit must be between -1 and 9, got 10"),
+    ((-2, 0, 50, "ddim", 3), "digit must be between -1 and 9, got -2"),
     ((3, -1, 50, "ddim", 3), "seed must be between"),
     ((3, 0, 50, "ddim", 3, "latent", "linspace"), "spacing must be one of leading, trailing"),
 ])
 def test_bad_requests_get_clear_messages(args, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(Refusal, match=message) as caught:
         validate_request(*args)
+    assert caught.value.code.startswith(("gen.", "number."))
+    chinese = word(caught.value, "zh")  # every refusal has its Chinese, with the field named in Chinese too
+    assert re.search(r"[\u3400-\u9fff]", chinese) and not re.search(r"\b(?:must|seed|steps|digit|got)\b", chinese)
+
+
+def test_refusals_survive_pickling_with_code_and_values():
+    """A ZeroGPU worker sends errors back pickled: the refusal keeps its class, code, values and both wordings."""
+    import pickle
+
+    with pytest.raises(Refusal) as caught:
+        validate_request(12, 0, 50, "ddim", 3)
+    again = pickle.loads(pickle.dumps(caught.value))
+    assert type(again) is Refusal and (again.code, str(again)) == ("number.out_of_range", str(caught.value))
+    assert word(again, "zh") == word(caught.value, "zh") == "数字必须在 -1 到 9 之间，收到 12"
+
+
+def test_empty_seed_is_refused_like_everywhere_else():
+    """The one rule (explorer.validation): an empty seed is refused with the same message as in every tab."""
+    from explorer.validation import seed
+
+    with pytest.raises(Refusal) as here:
+        validate_request(3, None, 50, "ddim", 3)
+    with pytest.raises(Refusal) as there:
+        seed(None)
+    assert str(here.value) == str(there.value) == "seed is empty: give a whole number from 0 to 4294967295"
 
 
 def test_unknown_space_and_missing_denoiser(tiny_service):
     with pytest.raises(ValueError, match="space must be one of latent, pixel"):
         validate_request(3, 0, 50, "ddim", 3, "voxel")
-    with pytest.raises(ValueError, match="no latent-space denoiser checkpoint is installed"):
+    with pytest.raises(Refusal, match="no latent-space denoiser checkpoint is installed") as caught:
         denoiser_for(tiny_service, "latent")
+    assert word(caught.value, "zh").startswith("未安装潜空间的去噪模型检查点")
+
+
+# ---- cancelling and caching ------------------------------------------------------------------------
+def test_sampling_stops_between_steps_when_asked_and_releases_the_model(service):
+    """A page that went away must not keep the model busy: should_stop is asked before every step; once it says
+    stop, no further step runs, CancelledError is raised, and the model is free for the next request."""
+    asked = []
+
+    def should_stop():
+        asked.append(1)
+        return len(asked) > 4  # before step 1, after steps 1-3: go on; after step 4: stop
+
+    with pytest.raises(CancelledError, match="after step 4 of 1000"):
+        generate(service, validate_request(3, 0, 1000, "ddpm", 2.0), should_stop=should_stop)
+    assert len(asked) == 5
+    again = generate(service, validate_request(3, 0, 2, "ddim", 2.0))  # the lock was released
+    assert len(again.timesteps) == 2
+
+
+def test_run_cache_computes_a_key_once_even_when_asked_at_once():
+    cache, calls, gate = RunCache(max_items=2), [], threading.Event()
+
+    def slow():
+        calls.append(1)
+        gate.wait(5)
+        return len(calls)
+
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(cache.get_or_compute("k", slow))) for _ in range(5)]
+    for t in threads:
+        t.start()
+    gate.set()
+    for t in threads:
+        t.join(10)
+    assert results == [1] * 5 and len(calls) == 1 and cache.misses == 1 and cache.hits == 4
+    for key in ("a", "b", "c"):  # bounded: the least recently used key goes
+        cache.get_or_compute(key, lambda: key)
+    assert len(cache) == 2 and cache.get_or_compute("k", lambda: "recomputed") == "recomputed"
+
+
+def test_a_failed_computation_is_not_cached_and_waiters_compute_it_themselves():
+    cache, started, release = RunCache(), threading.Event(), threading.Event()
+
+    def cancelled():
+        started.set()
+        release.wait(5)
+        raise CancelledError("the first page went away")
+
+    outcome = {}
+
+    def first():
+        try:
+            cache.get_or_compute("k", cancelled)
+        except CancelledError as exc:
+            outcome["first"] = exc
+
+    t1 = threading.Thread(target=first)
+    t1.start()
+    started.wait(5)
+    t2 = threading.Thread(target=lambda: outcome.setdefault("second", cache.get_or_compute("k", lambda: "mine")))
+    t2.start()
+    release.set()
+    t1.join(10)
+    t2.join(10)
+    assert isinstance(outcome["first"], CancelledError) and outcome["second"] == "mine" and len(cache) == 1
 
 
 # ---- classifier-free guidance --------------------------------------------------------------------
@@ -248,20 +349,30 @@ def test_generate_endpoint_is_listed_with_its_parameters(app_server):
     assert [p["parameter_name"] for p in params] == ["digit", "seed", "steps", "sampler", "guidance", "space"]
 
 
-def test_generate_endpoint_returns_exact_png_frames_and_timings(app_server, shipped_service):
+def test_generate_endpoint_returns_the_final_png_one_frames_file_and_timings(app_server, shipped_service):
     from PIL import Image
 
-    from explorer.denoising_view import to_uint8
+    from explorer.views.denoising import to_uint8
 
     _, client = app_server
     final, frames, timings = client.predict(7, 3, 6, "ddim", 3.0, "latent", api_name="/generate")
     with open(final, "rb") as fh:
         assert fh.read(8) == b"\x89PNG\r\n\x1a\n"  # lossless, not webp
-    expected = generate(shipped_service, validate_request(7, 3, 6, "ddim", 3.0, "latent")).final[0, 0]
-    np.testing.assert_array_equal(np.asarray(Image.open(final)), to_uint8(expected))
-    # the default leading spacing: 6 steps visit 830, 664, 498, 332, 166, 0
-    assert len(frames) == 6 and frames[0]["caption"] == "step 1/6, t=830" and frames[-1]["caption"].endswith("t=0")
-    assert Image.open(frames[0]["image"]).format == "PNG"
+    expected = generate(shipped_service, validate_request(7, 3, 6, "ddim", 3.0, "latent"))
+    np.testing.assert_array_equal(np.asarray(Image.open(final)), to_uint8(expected.final[0, 0]))
+    # ONE file for every step (not one download per frame), laid out as the endpoint's docstring says
+    assert isinstance(frames, str) and frames.endswith(".npz")
+    with np.load(frames) as arrays:
+        # the default leading spacing: 6 steps visit 830, 664, 498, 332, 166, 0
+        assert arrays["timesteps"].tolist() == [830, 664, 498, 332, 166, 0]
+        assert arrays["x_t"].shape == arrays["pred_x0"].shape == (6, 4, 7, 7) and arrays["x_t"].dtype == np.float32
+        assert arrays["x0_images"].shape == arrays["current_images"].shape == (6, 28, 28)
+        np.testing.assert_allclose(arrays["x_t"], expected.x_t[:, 0], atol=1e-5)
+        np.testing.assert_array_equal(arrays["current_images"], to_uint8(expected.current_images[:, 0, 0]))
+        np.testing.assert_array_equal(arrays["final"], np.asarray(Image.open(final)))
+        abar = shipped_service_schedule(shipped_service).alphas_cumprod.double().numpy()[[830, 664, 498, 332, 166, 0]]
+        np.testing.assert_allclose(arrays["alphas_cumprod"], abar)
+        np.testing.assert_allclose(arrays["snr"], abar / (1 - abar))
     assert timings["settings"]["digit"] == 7 and timings["settings"]["model"] == "ldm-mnist"
     assert len(timings["per_step_ms"]) == 6 and timings["total_s"] > 0 and timings["dims_per_step"] == 196
 
@@ -271,8 +382,10 @@ def test_generate_endpoint_returns_exact_png_frames_and_timings(app_server, ship
     ((3, 0, 1001, "ddim", 3.0, "latent"), "steps must be between 1 and 1000"),
     ((3, 0, 10, "euler", 3.0, "latent"), "sampler must be one of ddpm, ddim"),
     ((3, 0, 10, "ddim", 99.0, "latent"), "guidance must be between 0 and 20"),
-    ((12, 0, 10, "ddim", 3.0, "latent"), "digit must be 0-9, or -1"),
+    ((12, 0, 10, "ddim", 3.0, "latent"), "digit must be between -1 and 9, got 12"),
     ((3, 0, 10, "ddim", 3.0, "voxel"), "space must be one of latent, pixel"),
+    ((3, None, 10, "ddim", 3.0, "latent"), "seed is empty: give a whole number from 0 to 4294967295"),
+    ((3, 1.5, 10, "ddim", 3.0, "latent"), "seed must be a whole number from 0 to 4294967295, got 1.5"),
 ])
 def test_generate_endpoint_refuses_bad_input_clearly(app_server, args, message):
     from gradio_client.exceptions import AppError
@@ -283,10 +396,14 @@ def test_generate_endpoint_refuses_bad_input_clearly(app_server, args, message):
     assert client.predict(api_name="/ping") == "ok"  # the server keeps serving
 
 
+def shipped_service_schedule(service):
+    return schedule_of(service.config("ldm-mnist"))
+
+
 # ---- drawing -------------------------------------------------------------------------------------
 def test_panels_and_frames_are_exact_pixels():
-    from explorer.denoising_view import (API_PANEL, PANEL, channel_panel, diverging, frame_strip, image_panel,
-                                         speedup_rows)
+    from explorer.views.denoising import (API_PANEL, PANEL, channel_panel, diverging, frame_strip, image_panel,
+                                          speedup_rows)
 
     colours = diverging(np.array([[0.0, 3.0, -3.0, 9.0]]), vmax=3.0)[0]
     assert colours[0].tolist() == [255, 255, 255] and colours[1].tolist() == colours[3].tolist()  # saturates
@@ -324,7 +441,9 @@ def test_tab_serves_both_spaces_over_tiny_models(service):
         for space, model in (("latent", "tiny-ldm"), ("pixel", "tiny-pixel-dm")):
             final, frames, timings = client.predict(-1, 4, 3, "ddpm", 0.0, space, api_name="/generate")
             assert Image.open(final).format == "PNG" and Image.open(final).size == (28, 28)
-            assert len(frames) == 3 and Image.open(frames[2]["image"]).size == (3 * 56 + 4, 56)
+            with np.load(frames) as arrays:
+                channels = (4, 7, 7) if space == "latent" else (1, 28, 28)
+                assert arrays["x_t"].shape == (3, *channels) and arrays["current_images"].shape == (3, 28, 28)
             assert timings["settings"]["model"] == model and timings["unet_passes_per_step"] == 1
     finally:
         client.close()

@@ -1,6 +1,7 @@
-"""Figures drawn in Python follow the page's language: the Denoising tab's noise-schedule figure and the Latent map
-tab's scatter (its title, axes, legend and hover words, the 2-D VAE's plane), built in English and in Chinese,
-and redrawn by each tab's language-change event. Runs on tiny random-init checkpoints."""
+"""Figures drawn in Python follow the page's language: the Latent map tab's scatter (its title, axes, legend and
+hover words, the 2-D VAE's plane), built in English and in Chinese, and redrawn by each tab's language-change event.
+Runs on tiny random-init checkpoints. (The Denoising tab's schedule plot is drawn in the browser now: see
+tests/test_denoising_tab.py and tests/test_browser_denoising.py.)"""
 from __future__ import annotations
 
 import re
@@ -8,15 +9,8 @@ import re
 import gradio as gr
 import pytest
 
-from explorer.denoising_view import SCHEDULE_LABELS, schedule_figure
-from explorer.diffusion import NoiseSchedule
-from explorer.generation import generate, validate_request
-from explorer.service import ModelService
-from explorer.ui.denoising_tab import build_denoising_tab, run_arrays, schedule_labels, schedule_plot
 from explorer.ui.latent_map_tab import build_latent_map_tab
 from explorer.views.latent_map import LatentMapViews
-from tests.conftest import make_tiny_checkpoints
-from tests.test_generation import save_tiny_denoisers
 
 CJK = re.compile(r"[\u3400-\u9fff]")
 ENGLISH_WORD = re.compile(r"\b(?!UMAP\b|SNR\b|PCA\b)[A-Za-z]{3,}\b")  # prose, not an abbreviation or a symbol
@@ -56,53 +50,6 @@ def build(service, builder) -> tuple[gr.Blocks, gr.Radio]:
         with gr.Tabs() as tabs, gr.Tab("tab"):
             builder(service, AppContext(language=language, tabs=tabs))
     return demo, language
-
-
-@pytest.fixture(scope="module")
-def diffusion_service(tmp_path_factory):
-    folder = make_tiny_checkpoints(tmp_path_factory.mktemp("tiny-i18n-figures"))
-    return ModelService(save_tiny_denoisers(folder), device="cpu")
-
-
-# ---- the noise schedule ---------------------------------------------------------------------------------------
-def test_schedule_figure_in_chinese():
-    words = figure_words(schedule_plot(NoiseSchedule(), "zh", [999, 500, 0], 500))
-    assert words["xaxis"] == "时间步 t（1000 = 纯噪声）"
-    assert words["yaxis"] == "ᾱ_t（保留的信号）" and words["yaxis2"] == "信噪比 SNR（对数）"
-    assert [words[f"trace {i}"] for i in range(4)] == ["ᾱ_t", "信噪比 SNR = ᾱ/(1-ᾱ)", "采样的 t", "当前：t=500"]
-    assert not {k: w for k, w in words.items() if english_prose(w)}, words
-
-
-def test_schedule_figure_in_english_and_by_default():
-    fig = schedule_plot(NoiseSchedule(), "en", [999, 500, 0], 500)
-    words = figure_words(fig)
-    assert words["xaxis"] == "timestep t (1000 = pure noise)" and words["yaxis"] == "ᾱ_t (signal kept)"
-    assert words["yaxis2"] == "SNR (log)"
-    assert [words[f"trace {i}"] for i in range(4)] == ["ᾱ_t", "SNR = ᾱ/(1-ᾱ)", "sampled t", "now: t=500"]
-    assert not any(CJK.search(w) for w in words.values()), words
-    assert figure_words(schedule_figure(NoiseSchedule(), [999, 500, 0], 500)) == words  # no labels: English
-
-
-def test_schedule_labels_cover_every_word_in_both_languages():
-    assert set(schedule_labels("zh")) == set(schedule_labels("en")) == set(SCHEDULE_LABELS)
-    assert schedule_labels("en") == SCHEDULE_LABELS
-    assert all(CJK.search(w) for k, w in schedule_labels("zh").items() if k != "abar")  # "ᾱ_t" is a symbol
-
-
-def test_denoising_tab_redraws_the_schedule_when_the_language_changes(diffusion_service):
-    demo, language = build(diffusion_service, build_denoising_tab)
-    plot = next(b for b in demo.blocks.values() if isinstance(b, gr.Plot))
-    on_language = language_handler(demo, language, plot)
-    outputs = next(fn.outputs for fn in demo.fns.values() if fn.fn is on_language)
-    at = outputs.index(plot)
-    idle = on_language(None, 1, "zh")[at]  # before any run: the schedule alone
-    assert figure_words(idle)["xaxis"] == "时间步 t（1000 = 纯噪声）"
-    g = generate(diffusion_service, validate_request(3, 0, 3, "ddim", 1.0, "latent"))
-    state = {"timesteps": g.timesteps, "latent": run_arrays(g), "pixel": None}
-    zh = figure_words(on_language(state, 2, "zh")[at])
-    assert zh["xaxis"] == "时间步 t（1000 = 纯噪声）" and f"当前：t={g.timesteps[1]}" in zh.values()
-    en = figure_words(on_language(state, 2, "en")[at])
-    assert en["xaxis"] == "timestep t (1000 = pure noise)" and f"now: t={g.timesteps[1]}" in en.values()
 
 
 # ---- the latent map -------------------------------------------------------------------------------------------
