@@ -23,6 +23,14 @@ ZH: dict[str, str] = {
     # ---- exercises ------------------------------------------------------------------------------------------------
 
     # ---- live training ------------------------------------------------------------------------------------------
+    "train.unknown_latent": "潜变量必须是 {choices} 之一；收到 {value}",
+    "train.kl_weight_range": "KL 权重 β 必须为 0（普通自编码器）或在 {low} 到 {high} 之间；收到 {value}",
+    "train.time_cap": "时间上限必须是正的秒数；收到 {value}",
+    "field.kl_weight": "KL 权重 β",
+    "field.epochs": "训练轮数",
+    "train.stopped": "已停止：完成了 {epochs} / {total} 轮",
+    "train.time_capped": "达到 {seconds} 秒的时间上限，已停止：完成了 {epochs} / {total} 轮",
+    "train.finished": "已训练 {epochs} 轮，用时 {seconds} 秒",
 
     # ---- app-wide ---------------------------------------------------------------------------------------------------
 }
