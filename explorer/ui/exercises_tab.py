@@ -539,7 +539,9 @@ def build_exercises_tab(service, ui=None) -> None:
     tabs = ui.tabs if ui is not None else None
     components = ui.components if ui is not None else {}
     gr.Markdown(tr("ex.intro"))
-    for number, build in enumerate((lambda: build_exercise1(service, language), lambda: build_exercise2(language),
+    from .training_panel import build_training_panel  # live training (issue 16); compex wires it for good
+    for number, build in enumerate((lambda: (build_exercise1(service, language), build_training_panel(service, ui)),
+                                    lambda: build_exercise2(language),
                                     lambda: build_exercise3(service, language),
                                     lambda: build_exercise4(service, language, tabs, components),
                                     lambda: build_exercise5(service, language)), start=1):
