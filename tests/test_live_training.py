@@ -168,3 +168,100 @@ def test_refusal_names_the_field_in_both_languages():
     with pytest.raises(Refusal) as info:
         lt.validate_request("2d", 1, 99, 0)
     assert "epochs" in str(info.value) and "训练轮数" in word(info.value, "zh")
+
+
+# ---- views (explorer/views/training.py) ---------------------------------------------------------------------------
+def test_views_draw_a_finished_run(ten_epochs):
+    from explorer.views import training as views
+
+    final, _, _ = ten_epochs
+    fig = views.curves_figure(final.history, final.request.epochs, "zh")
+    assert len(fig.data) == 4 and list(fig.data[0].x) == list(range(1, 11))
+    assert "训练数字" in {trace.name for trace in fig.data}
+    picture = views.strip_image(final.strip_originals, final.strip_recons)
+    assert picture.dtype == np.uint8 and picture.shape[1] == 10 * 28 * 3 and picture.shape[0] > 2 * 28 * 3
+    chart = views.map_figure(final.points, final.labels, final.indices, "2d", "en")
+    assert sum(len(trace.x) for trace in chart.data) == 500 and len(chart.data) == 10
+    assert "PSNR" in views.status_line(final, "en") and "留出" in views.status_line(final, "zh")
+
+
+def test_verdict_compares_the_prediction_with_two_runs():
+    from explorer.views import training as views
+
+    low = {"latent": "2d", "kl_weight": 0.0, "psnr": 15.0, "knn": 0.80}
+    high = {"latent": "2d", "kl_weight": 4.0, "psnr": 12.0, "knn": 0.50}
+    assert views.observed(low, high) == ("down", "overlap")
+    said = views.verdict(low, high, "down", "separate", "en")
+    assert "✅ You predicted PSNR goes down" in said and "❌ You predicted the digits separate more" in said
+    assert views.verdict(high, low, "down", "overlap", "en").count("✅") == 2  # order of the runs does not matter
+    assert "baseline" in views.verdict(None, high, "down", None, "en")
+    assert "change β" in views.verdict(high, dict(high), "down", None, "en")
+    assert "different latents" in views.verdict(low, dict(high, latent="c4"), None, None, "en")
+    assert views.observed(low, dict(low, kl_weight=1.0, psnr=15.1, knn=0.81)) == ("same", "same")
+
+
+# ---- the session store (explorer/session_models.py) -----------------------------------------------------------
+def test_session_store_keeps_one_model_per_session_and_a_bounded_number_of_sessions():
+    from explorer.session_models import SessionModels
+
+    store = SessionModels(max_sessions=2)
+    request = lt.TrainRequest("2d", 1.0, 3, 0)
+    model = lt.build_live_model("2d", torch.Generator().manual_seed(0))
+    assert store.put(None, model, request, {}, []) is None and len(store) == 0
+    store.put("a", model, request, {"psnr": 1}, [])
+    store.put("a", model, lt.TrainRequest("c2", 0.0, 1, 5), {}, [])
+    assert store.list("a") == ["my-c2-b0-e1-s5"] and len(store) == 1
+    store.put("b", model, request, {}, [])
+    store.get("a")  # a is now the most recently used
+    store.put("c", model, request, {}, [])
+    assert store.get("b") is None and store.get("a") is not None and len(store) == 2
+    assert store.drop("a") and not store.drop("a") and store.list("a") == []
+    digits = np.zeros((3, 28, 28), np.float32)
+    assert store.get("c").reconstruct(digits).shape == (3, 28, 28)
+    assert store.get("c").encode(digits).shape == (3, 2)
+
+
+# ---- the /train_vae endpoint through a real server -------------------------------------------------------------
+@pytest.fixture(scope="module")
+def panel_server(shipped_service):
+    """Only the training panel in a Blocks on a free port (the whole app is tested by the browser test)."""
+    import gradio as gr
+    from gradio_client import Client
+
+    from explorer.ui.i18n import build_i18n
+    from explorer.ui.training_panel import build_training_panel
+    from tests.conftest import free_port
+
+    with gr.Blocks() as demo:
+        build_training_panel(shipped_service)
+    demo.queue()
+    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, server_name="127.0.0.1", server_port=free_port(),
+                            i18n=build_i18n())
+    client = Client(url, verbose=False)
+    try:
+        yield client
+    finally:
+        client.close()
+        demo.close()
+
+
+def test_train_vae_endpoint_answers_the_same_json_twice(panel_server):
+    from explorer.session_models import STORE
+
+    first = panel_server.predict("2d", 1, 1, 0, api_name="/train_vae")
+    second = panel_server.predict("2d", "1", 1, 0, api_name="/train_vae")
+    assert first == second
+    assert len(first["history"]) == 1 and {"loss", "recon", "kl"} <= set(first["history"][0])
+    assert {"psnr", "ssim"} <= set(first["heldout"]) and first["heldout"]["psnr"] > 10
+    assert len(first["points"]) == 500 and {"x", "y", "label", "index"} == set(first["points"][0])
+    assert first == lt.run_to_end(lt.validate_request("2d", 1, 1, 0)).to_json()  # what the trainer says
+    assert any(name == "my-2d-b1-e1-s0" for session in list(STORE._models) for name in STORE.list(session))
+
+
+@pytest.mark.parametrize("args, fragment", [(("c9", 1, 1, 0), "latent must be one of"),
+                                            (("2d", 1, 31, 0), "epochs must be between 1 and 30"),
+                                            (("2d", 0.00001, 1, 0), "KL weight β must be 0")])
+def test_train_vae_endpoint_refuses_in_english(panel_server, args, fragment):
+    with pytest.raises(Exception) as info:
+        panel_server.predict(*args, api_name="/train_vae")
+    assert fragment in str(info.value)
