@@ -127,7 +127,7 @@ def build_training_panel(service, ui=None) -> None:
     with gr.Row():
         latent = gr.Dropdown([(tr(f"lt.latent.{k}"), k) for k in lt.LATENTS], value="2d", label=tr("lt.latent"))
         beta = gr.Dropdown(list(BETA_CHOICES), value="1", allow_custom_value=True, label=tr("lt.beta"))
-        epochs = gr.Slider(lt.EPOCHS_MIN, lt.EPOCHS_MAX, value=10, step=1, label=tr("lt.epochs"))
+        epochs = gr.Slider(lt.EPOCHS_MIN, lt.EPOCHS_MAX, value=10, step=1, label=tr("lt.epochs"), elem_id="lt-epochs")
         seed = gr.Number(value=0, label=tr("lt.seed"))
     gr.Markdown(tr("lt.predict"))
     with gr.Row():
