@@ -139,10 +139,11 @@ def build_training_panel(service, ui=None) -> None:
     status = gr.Markdown(elem_id="lt-status")
     curves = gr.Plot(views.curves_figure([], 10), label=tr("lt.curves"), elem_id="lt-curves")
     with gr.Row():
-        strip = gr.Image(label=tr("lt.strip"), format="png", interactive=False, elem_id="lt-strip",
-                         buttons=[])
+        with gr.Column():
+            gr.Markdown(tr("lt.strip"))  # a caption above, not a block label that would cover the top row
+            strip = gr.Image(show_label=False, format="png", interactive=False, elem_id="lt-strip", buttons=[])
+            verdict = gr.Markdown(elem_id="lt-verdict")
         latent_map = gr.Plot(label=tr("lt.map"), elem_id="lt-map")
-    verdict = gr.Markdown(elem_id="lt-verdict")
     previous = gr.State(None)  # summary of the last finished run (for the verdict); never a model
 
     def train(latent_value, beta_value, epochs_value, seed_value, psnr_value, map_value, last, lang,
@@ -181,7 +182,8 @@ def build_training_panel(service, ui=None) -> None:
             indices = gr.Textbox("0, 1, 2, 3, 4, 5, 6, 7", label=tr("lt.indices"), scale=3)
             mine_button = gr.Button(tr("lt.reconstruct"), scale=1)
         mine_text = gr.Markdown()
-        mine_image = gr.Image(label=tr("lt.mine_image"), format="png", interactive=False, buttons=[])
+        gr.Markdown(tr("lt.mine_image"))
+        mine_image = gr.Image(show_label=False, format="png", interactive=False, buttons=[], elem_id="lt-mine-image")
 
     def use_mine(index_text, lang, request: gr.Request):
         from .i18n import text
