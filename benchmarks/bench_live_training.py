@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> None:
         probe_client.predict(args.latent, 1, 1, 0, api_name="/train_vae")  # warm the data cache and the trainer
         idle = _probe(calls, None, args.idle)
 
-        clients = [Client(server.url, verbose=False) for _ in range(args.runs)]
+        clients = [Client(server.url, verbose=False, httpx_kwargs={"timeout": 600}) for _ in range(args.runs)]
         done = threading.Event()
         submitted, started, finished, answers = {}, {}, {}, {}
         jobs = {}
