@@ -37,14 +37,20 @@ def _probe_calls(client, digit_path: str):
     }
 
 
-def _probe(calls: dict, until: threading.Event | None, n: int | None) -> dict[str, list[float]]:
-    """Call each probe in turn, n times each (idle) or until `until` is set (under load); latencies in s."""
+def _probe(calls: dict, until: threading.Event | None, n: int | None, errors: dict) -> dict[str, list[float]]:
+    """Call each probe in turn, n times each (idle) or until `until` is set (under load); latencies in s of the
+    calls that answered; failed calls are counted in `errors[name]`."""
     samples: dict[str, list[float]] = {name: [] for name in calls}
     rounds = 0
     while (n is not None and rounds < n) or (until is not None and not until.is_set()):
         for name, call in calls.items():
             start = time.perf_counter()
-            call()
+            try:
+                call()
+            except Exception as exc:  # a timeout or a reset under load is a result, not a crash
+                errors[name] = errors.get(name, 0) + 1
+                print(f"{name}: {type(exc).__name__} after {time.perf_counter() - start:.1f} s", flush=True)
+                continue
             samples[name].append(time.perf_counter() - start)
         rounds += 1
     return samples
@@ -68,12 +74,13 @@ def main(argv: list[str] | None = None) -> None:
     Image.fromarray(np.round(load_mnist("test").images[0] * 255).astype(np.uint8)).save(digit)
 
     with running_server(timeout=600) as server:
-        probe_client = server.client
+        probe_client = Client(server.url, verbose=False, httpx_kwargs={"timeout": 600})
         calls = _probe_calls(probe_client, digit)
         for call in calls.values():  # warm up (model loading, first-call costs)
             call()
         probe_client.predict(args.latent, 1, 1, 0, api_name="/train_vae")  # warm the data cache and the trainer
-        idle = _probe(calls, None, args.idle)
+        idle_errors: dict = {}
+        idle = _probe(calls, None, args.idle, idle_errors)
 
         clients = [Client(server.url, verbose=False, httpx_kwargs={"timeout": 600}) for _ in range(args.runs)]
         done = threading.Event()
@@ -89,23 +96,30 @@ def main(argv: list[str] | None = None) -> None:
                 for i, job in jobs.items():
                     if i in finished:
                         continue
-                    code = job.status().code
+                    try:
+                        code = job.status().code
+                    except Exception:  # noqa: BLE001 - status polling is best effort
+                        code = None
                     if i not in started and code in (Status.PROCESSING, Status.ITERATING, Status.PROGRESS,
                                                      Status.FINISHED):
                         started[i] = time.perf_counter()
                     if job.done():
                         finished[i] = time.perf_counter()
                         started.setdefault(i, finished[i])
-                        answers[i] = job.result()
+                        try:
+                            answers[i] = job.result()
+                        except Exception as exc:  # counted as not completed
+                            answers[i] = exc
                 time.sleep(0.05)
             done.set()
 
         watcher = threading.Thread(target=watch, daemon=True)
         watcher.start()
-        loaded = _probe(calls, done, None)
+        load_errors: dict = {}
+        loaded = _probe(calls, done, None, load_errors)
         watcher.join()
         total = time.perf_counter() - t0
-        for client in clients:
+        for client in [*clients, probe_client]:
             client.close()
 
     waits = [started[i] - submitted[i] for i in jobs]
@@ -113,11 +127,14 @@ def main(argv: list[str] | None = None) -> None:
     ok = sum(1 for a in answers.values() if isinstance(a, dict) and len(a.get("history", [])) == args.epochs)
     rows = []
     for name in calls:
-        rows.append(summarize(f"{name}, idle", idle[name]))
-        rows.append(summarize(f"{name}, during the runs", loaded[name],
+        rows.append(summarize(f"{name}, idle", idle[name], errors=idle_errors.get(name, 0)))
+        rows.append(summarize(f"{name}, during the runs", loaded[name], errors=load_errors.get(name, 0),
                               slowdown_p50=statistics.median(loaded[name]) / statistics.median(idle[name])))
     print_table(rows)
     print()
+    failed = [a for a in answers.values() if isinstance(a, Exception)]
+    if failed:
+        print(f"failed runs: {len(failed)}, e.g. {type(failed[0]).__name__}: {failed[0]}")
     print_table([{"what": f"/train_vae x{args.runs} ({args.latent}, {args.epochs} epochs)", "completed": ok,
                   "queue_wait_p50_s": statistics.median(waits), "queue_wait_p95_s": percentile(waits, 0.95),
                   "queue_wait_max_s": max(waits), "run_p50_s": statistics.median(runs),
