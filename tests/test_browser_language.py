@@ -111,8 +111,7 @@ def test_switch_rewords_every_tab_and_gradio_strings_both_ways(sized_tab, tmp_pa
     shoot(page, f"language-{tab.size}-zh-header", full_page=False)
     tab.open_top("重建")
     page.get_by_role("tab", name="上传", exact=True).first.click()  # the drop zone mounts in Chinese
-    zone = page.locator("#explorer-tabs [data-testid=block-label]").filter(has_text="图像文件").first
-    drop = zone.locator("xpath=ancestor::div[contains(@class,'block')][1]")
+    drop = page.locator("#explorer-tabs div.block:has(input[type=file])").locator("visible=true").first
     drop.get_by_text("将文件拖放到此处").wait_for()
     page.locator("input[type=file]").first.set_input_files(str(big))
     toast = page.locator("[data-testid=toast-body]").first

@@ -71,7 +71,7 @@ def literal_keys() -> list[tuple[str, int, str]]:
 def test_the_scanner_sees_the_ui_modules():
     keys = literal_keys()
     files = {f for f, _, _ in keys}
-    assert {"app.py", "exercises_tab.py", "learn.py"} <= files, files
+    assert {"app.py", "exercises_tab.py"} <= files, files  # learn.py's keys are data in views/overview.py
     assert len(keys) > 50
 
 
