@@ -403,8 +403,10 @@ def test_gradio_message_patterns_round_trip():
         return re.sub(pattern, re.sub(r"\$(\d)", r"\\\1", replacement), text)
 
     samples = ['File(s) exceed the maximum allowed size of 10.0 MB: "big.png"',
-               "Value -1 is less than minimum value 0.", "Value 700 is greater than maximum value 499."]
-    expected = ['文件超过允许的最大大小 10.0 MB："big.png"', "数值 -1 小于最小值 0。", "数值 700 大于最大值 499。"]
+               "Value -1 is less than minimum value 0.", "Value 700 is greater than maximum value 499.", "queue: 2/5 |"]
+    expected = ['文件超过允许的最大大小 10.0 MB："big.png"', "数值 -1 小于最小值 0。", "数值 700 大于最大值 499。",
+                "排队：2/5 |"]
+    assert len(samples) == len(i18n.GRADIO_PATTERNS)
     for (en_re, zh_text, zh_re, en_text), sample, chinese in zip(i18n.GRADIO_PATTERNS, samples, expected):
         assert js_replace(en_re, zh_text, sample) == chinese
         assert js_replace(zh_re, en_text, chinese) == sample

@@ -128,8 +128,10 @@ def _locale_assets() -> dict[str, str]:
     return found
 
 
-# Strings Gradio's frontend shows in English whatever the locale (not in its locale bundles): toast titles.
-GRADIO_EXTRA_PAIRS = [("Error", "错误"), ("Warning", "警告"), ("Info", "提示"), ("Success", "成功")]
+# Strings Gradio's frontend shows in English whatever the locale (not in its locale bundles): toast titles and
+# the status tracker's "processing |".
+GRADIO_EXTRA_PAIRS = [("Error", "错误"), ("Warning", "警告"), ("Info", "提示"), ("Success", "成功"),
+                      ("processing |", "处理中 |")]
 # Gradio's messages with values, as (English regex, Chinese replacement, Chinese regex, English replacement).
 GRADIO_PATTERNS = [
     (r"^File\(s\) exceed the maximum allowed size of (.+?): (.+)$", "文件超过允许的最大大小 $1：$2",
@@ -138,6 +140,7 @@ GRADIO_PATTERNS = [
      r"^数值 (.+) 小于最小值 (.+)。$", "Value $1 is less than minimum value $2."),
     (r"^Value (.+) is greater than maximum value (.+)\.$", "数值 $1 大于最大值 $2。",
      r"^数值 (.+) 大于最大值 (.+)。$", "Value $1 is greater than maximum value $2."),
+    (r"^queue: (\d+)/(\d*) \|$", "排队：$1/$2 |", r"^排队：(\d+)/(\d*) \|$", "queue: $1/$2 |"),
 ]
 
 
