@@ -117,7 +117,7 @@ def test_switch_rewords_every_tab_and_gradio_strings_both_ways(sized_tab, tmp_pa
     toast = page.locator("[data-testid=toast-body]").first
     toast.wait_for()
     assert toast.locator(".toast-title").inner_text().strip().startswith("错误")
-    assert toast.locator("[data-testid=toast-text]").inner_text().startswith("文件超过允许的最大大小 10.0 MB")
+    assert toast.locator("[data-testid=toast-text]").inner_text().startswith("文件超过允许的最大大小 10.0 Mb")
     shoot(page, f"language-{tab.size}-zh-toast", full_page=False)
 
     tab.switch("en")  # the drop zone mounted in Chinese follows; a toast still up follows, and a new one is English
@@ -127,7 +127,7 @@ def test_switch_rewords_every_tab_and_gradio_strings_both_ways(sized_tab, tmp_pa
     titles = page.locator(".toast-title").all_inner_texts()
     assert titles and all(t.strip().startswith("Error") for t in titles), titles
     messages = page.locator("[data-testid=toast-text]").all_inner_texts()
-    assert all(m.startswith("File(s) exceed the maximum allowed size of 10.0 MB") for m in messages), messages
+    assert all(m.startswith("File(s) exceed the maximum allowed size of 10.0 Mb") for m in messages), messages
     shoot(page, f"language-{tab.size}-en-toast", full_page=False)
     assert drop.get_by_text("Click to Upload").count() == 1 and drop.get_by_text("点击上传").count() == 0
     assert not leftovers(tab.texts(), "en", gradio_pairs)
