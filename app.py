@@ -54,7 +54,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def build(args: argparse.Namespace):
     """The service and the Blocks app for these options; extra VAEs that fail to load are reported, not fatal."""
-    from explorer.external_vae import ExternalVAEError
+    from explorer.messages import Refusal
     from explorer.service import ModelService
     from explorer.ui.app import build_demo
 
@@ -67,7 +67,7 @@ def build(args: argparse.Namespace):
         try:
             name = service.add_external_vae(source)
             print(f"extra VAE {source!r} loaded as {name!r}", flush=True)
-        except ExternalVAEError as exc:
+        except Refusal as exc:  # not a loadable VAE (explorer.external_vae says why)
             print(f"warning: --vae {source}: {exc}; starting without it", file=sys.stderr, flush=True)
     demo = build_demo(service)
     demo.queue(default_concurrency_limit=args.concurrency, max_size=args.max_queue)

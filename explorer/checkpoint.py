@@ -1,7 +1,9 @@
-"""Checkpoints on disk: `<dir>/<name>/config.json` + `model.safetensors` + `metrics.json`.
+"""Checkpoints on disk: `<dir>/<name>/config.json` + `model.safetensors` + `metrics.json`. This module is the
+only code that writes them (`save_checkpoint`, and `update_metrics` for a re-grade of a saved model).
 
 config.json holds {"name", "family", "kind", "dataset", "config": {...dataclass fields...}, ...};
-weights are safetensors (never pickles). Errors name the file that is missing or broken.
+weights are safetensors (never pickles). Errors name the file that is missing or broken (CheckpointError: a
+broken file on disk, not a refused request).
 """
 from __future__ import annotations
 
@@ -35,9 +37,28 @@ def save_checkpoint(folder: str | Path, model: torch.nn.Module, *, name: str, fa
     tensors.update({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()
                     if not v.is_floating_point()})
     save_file(tensors, str(folder / WEIGHTS_FILE))
-    (folder / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
-    (folder / METRICS_FILE).write_text(json.dumps(metrics or {}, indent=2) + "\n")
+    _write_json(folder / CONFIG_FILE, config)
+    _write_json(folder / METRICS_FILE, metrics or {})
     return folder
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    """Write `data` as indented JSON via a temporary file renamed over `path` (a reader never sees half a file)."""
+    temporary = path.with_name(f".{path.name}.part")
+    temporary.write_text(json.dumps(data, indent=2) + "\n")
+    temporary.replace(path)
+
+
+def update_metrics(folder: str | Path, **changes: Any) -> dict[str, Any]:
+    """Merge `changes` into `folder`/metrics.json (e.g. a new classifier grade) and return the whole file.
+    CheckpointError when the folder has no config.json (not a checkpoint) or its metrics.json is corrupt."""
+    folder = Path(folder)
+    if not (folder / CONFIG_FILE).exists():
+        raise CheckpointError(f"missing checkpoint file: {folder / CONFIG_FILE}")
+    path = folder / METRICS_FILE
+    metrics = {**(read_json(path) if path.exists() else {}), **changes}
+    _write_json(path, metrics)
+    return metrics
 
 
 def read_json(path: Path) -> dict[str, Any]:

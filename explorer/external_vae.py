@@ -1,12 +1,16 @@
-"""A real Stable Diffusion VAE, when the user has one: load a diffusers `AutoencoderKL` from a local folder
-(config.json + safetensors, or a pipeline folder with a vae/ subfolder) or, online, a hub id, and give it the
-explorer's VAE interface (images in [0, 1], `encode` -> posterior with mode()/sample(), `decode`).
+"""External VAEs: a real Stable Diffusion VAE, when the user has one. This module owns loading a diffusers
+`AutoencoderKL` from a local folder (config.json + safetensors, or a pipeline folder with a vae/ subfolder) or,
+online, a hub id; the adapter that gives it the explorer's VAE interface (images in [0, 1], `encode` ->
+posterior with mode()/sample(), `decode`); its geometry (factor, latent_shape) for the catalogue; and the
+registry (`ExternalVAEs`) that lists such models in the catalogue and hands them to the loader.
 
-diffusers is imported only here, and only when a user asks for an extra VAE (its import costs seconds).
+A source that is not a loadable VAE is refused with `explorer.messages.Refusal` (codes "external.*"), worded
+for the operator who passed `--vae`. diffusers is imported only when a user asks for an extra VAE (seconds).
 """
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -14,12 +18,26 @@ import numpy as np
 import torch
 
 from .checkpoint import CheckpointError, read_json
+from .messages import Message, Refusal, define
 
 UNTRAINED_PSNR_DB = 15.0  # a trained image VAE reconstructs photos far above this; random weights land near 5-10 dB
+NATURAL_SIDE = 512  # an external VAE is described (and measured) at 512x512, Stable Diffusion's size
+FAMILY = "diffusers_autoencoderkl"
 
-
-class ExternalVAEError(RuntimeError):
-    """The path or id given with --vae is not a loadable AutoencoderKL; the message says why."""
+define({
+    "external.is_file": "{source} is a file; give the folder that holds config.json and the safetensors weights",
+    "external.no_config": "{path} has no config.json: not a diffusers VAE folder",
+    "external.unreadable_config": "{reason}",
+    "external.not_autoencoder": "{path} describes {class_name}, not an AutoencoderKL VAE",
+    "external.no_class": "no diffusers model",
+    "external.no_safetensors": "{path} has no .safetensors weights (this project never loads pickled weights)",
+    "external.bad_source": "{source} is neither an existing folder nor a hub id like 'owner/name'",
+    "external.no_diffusers": "loading an extra VAE needs the diffusers package: pip install diffusers",
+    "external.load_failed": "could not load {source} as a {where}: {error}",
+    "external.where_folder": "local folder",
+    "external.where_hub": "hub id (needs a network connection and the model's safetensors)",
+    "external.description": "diffusers AutoencoderKL from {source} (f={factor}, {channels} channels)",
+})
 
 
 class DiffusersVAE(torch.nn.Module):
@@ -49,39 +67,42 @@ def _local_folder(source: str) -> Path | None:
     if not path.exists():
         return None
     if not path.is_dir():
-        raise ExternalVAEError(f"{source} is a file; give the folder that holds config.json and the safetensors weights")
+        raise Refusal("external.is_file", source=source)
     if not (path / "config.json").exists() and (path / "vae" / "config.json").exists():
         path = path / "vae"  # a whole diffusers pipeline folder
     config_path = path / "config.json"
     if not config_path.exists():
-        raise ExternalVAEError(f"{path} has no config.json: not a diffusers VAE folder")
+        raise Refusal("external.no_config", path=str(path))
     try:
         config = read_json(config_path)
     except CheckpointError as exc:
-        raise ExternalVAEError(str(exc)) from exc
+        raise Refusal("external.unreadable_config", reason=str(exc)) from exc
     class_name = config.get("_class_name")
     if class_name != "AutoencoderKL":
-        raise ExternalVAEError(f"{config_path} describes {class_name or 'no diffusers model'}, not an AutoencoderKL VAE")
+        raise Refusal("external.not_autoencoder", path=str(config_path),
+                      class_name=class_name or Message("external.no_class"))
     if not list(path.glob("*.safetensors")):
-        raise ExternalVAEError(f"{path} has no .safetensors weights (this project never loads pickled weights)")
+        raise Refusal("external.no_safetensors", path=str(path))
     return path
 
 
 def load_autoencoder_kl(source: str, device: str | torch.device = "cpu") -> DiffusersVAE:
-    """Load `source` (a local folder, or a hub id such as "stabilityai/sd-vae-ft-mse" when online)."""
+    """Load `source` (a local folder, or a hub id such as "stabilityai/sd-vae-ft-mse" when online), in eval
+    mode on `device`. Refusal ("external.*") naming the reason when it is not a loadable AutoencoderKL."""
     folder = _local_folder(source)
     if folder is None and not re.fullmatch(r"[\w.-]+/[\w.-]+", source):
-        raise ExternalVAEError(f"{source} is neither an existing folder nor a hub id like 'owner/name'")
+        raise Refusal("external.bad_source", source=source)
     try:
         from diffusers import AutoencoderKL
     except ImportError as exc:  # pragma: no cover - diffusers is in requirements.txt
-        raise ExternalVAEError("loading an extra VAE needs the diffusers package: pip install diffusers") from exc
+        raise Refusal("external.no_diffusers") from exc
     try:
         vae = AutoencoderKL.from_pretrained(str(folder or source), use_safetensors=True)
     except Exception as exc:  # noqa: BLE001 - diffusers raises many types (OSError, HTTP errors, ValueError)
-        where = "local folder" if folder else "hub id (needs a network connection and the model's safetensors)"
-        raise ExternalVAEError(f"could not load {source} as a {where}: {type(exc).__name__}: "
-                               f"{str(exc).splitlines()[0][:300]}") from exc
+        where = Message("external.where_folder" if folder else "external.where_hub")
+        first_line = (str(exc).splitlines() or [""])[0][:300]
+        raise Refusal("external.load_failed", source=source, where=where,
+                      error=f"{type(exc).__name__}: {first_line}") from exc
     return DiffusersVAE(vae).to(device).eval()
 
 
@@ -110,3 +131,64 @@ def measure_on_held_out_photo(model: DiffusersVAE, device: str | torch.device = 
                     "compression_ratio": photo.size / z[0].numel(),
                     "untrained": metrics["psnr"] < UNTRAINED_PSNR_DB})
     return metrics
+
+
+@dataclass(frozen=True)
+class AutoencoderKLGeometry:
+    """What the catalogue asks of a model family, for a diffusers AutoencoderKL: `factor` (spatial
+    downsampling, 2 ** (levels - 1)) and `latent_shape((C, H, W))` = (latent_channels, H / f, W / f)."""
+
+    image_channels: int
+    latent_channels: int
+    factor: int
+
+    def latent_shape(self, input_shape: tuple[int, int, int]) -> tuple[int, int, int]:
+        _, h, w = input_shape
+        return (self.latent_channels, h // self.factor, w // self.factor)
+
+
+class ExternalVAEs:
+    """The external-model registry: diffusers VAEs held in memory, listed in a `Catalogue` like shipped ones
+    (kind "vae", dataset "photos", family "diffusers_autoencoderkl") and opened by the loader from memory."""
+
+    def __init__(self, catalogue):
+        self.catalogue = catalogue
+        self._models: dict[str, DiffusersVAE] = {}
+
+    def __contains__(self, name) -> bool:
+        return name in self._models
+
+    def add(self, source: str, device: str | torch.device = "cpu") -> str:
+        """Load `source` (see load_autoencoder_kl) and list it in the catalogue as "ext:<folder or repo>"
+        (primes appended when taken); its quality is unmeasured until `record`. Returns the name."""
+        model = load_autoencoder_kl(source, device)
+        geometry = AutoencoderKLGeometry(int(model.config.image_channels), int(model.config.latent_channels),
+                                         int(model.downsampling_factor))
+        config = {"family": FAMILY, "kind": "vae", "dataset": "photos", "source": source, "external": True,
+                  "description": str(Message("external.description", source=source, factor=geometry.factor,
+                                             channels=geometry.latent_channels)) + "; quality being measured",
+                  "config": {"image_channels": geometry.image_channels, "latent_channels": geometry.latent_channels,
+                             "factor": geometry.factor, "scale_factor": model.config.scale_factor,
+                             "shift_factor": model.config.shift_factor}}
+        metrics = {"params": sum(p.numel() for p in model.parameters()), "measured": False}
+        name = self.catalogue.add(external_name(source), config, metrics, geometry)
+        self._models[name] = model
+        return name
+
+    def open(self, name: str, device: torch.device) -> tuple[torch.nn.Module, dict, dict]:
+        """(model, config, metrics) of a registered VAE, for the loader (the model is already loaded)."""
+        return self._models[name].to(device).eval(), self.catalogue.config(name), self.catalogue.metrics(name)
+
+    def needs_measuring(self, name: str) -> bool:
+        return name in self._models and not self.catalogue.metrics(name).get("measured")
+
+    def record(self, name: str, measured: dict) -> dict:
+        """Store the metrics of measure_on_held_out_photo in the catalogue and say in the description whether
+        the weights look trained. Returns the stored metrics."""
+        metrics = self.catalogue.metrics(name)
+        metrics.update(measured, measured=True)
+        config = self.catalogue.config(name)
+        state = "UNTRAINED (random or broken weights)" if measured["untrained"] else "trained"
+        config["description"] = (config["description"].split(";")[0] +
+                                 f"; {state}: {measured['psnr']:.2f} dB PSNR on {measured['split']}")
+        return metrics

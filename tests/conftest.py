@@ -1,5 +1,9 @@
 """Shared fixtures: tiny random-init checkpoints for unit tests, the shipped checkpoints for end-to-end
-tests, and one real app server per test session (gradio_client talks to it over HTTP)."""
+tests, and one real app server per test session (gradio_client talks to it over HTTP).
+
+Every test is marked unit, e2e, browser or load (declared in pyproject.toml) by `pytest_collection_modifyitems`:
+browser and load by file name, e2e when it uses the shipped checkpoints or the app server (or lives in an
+*_e2e.py file), unit otherwise. `python -m pytest -q -m unit` runs the fast subset."""
 from __future__ import annotations
 
 import os
@@ -29,6 +33,25 @@ TINY_MODELS = {
                                                 "mid_attention": False}, {}),
     "tiny-classifier": ("classifier", "classifier", "mnist", {"width": 4}, {}),
 }
+
+
+E2E_FIXTURES = {"shipped_service", "app_server"}
+
+
+def test_kind(file_name: str, fixtures) -> str:
+    """The mark of a test from its file name and the fixtures it uses: browser, load, e2e or unit."""
+    if file_name.startswith("test_browser"):
+        return "browser"
+    if file_name == "test_load.py":
+        return "load"
+    if file_name.endswith("_e2e.py") or E2E_FIXTURES & set(fixtures):
+        return "e2e"
+    return "unit"
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        item.add_marker(getattr(pytest.mark, test_kind(item.path.name, item.fixturenames)))
 
 
 def make_tiny_checkpoints(folder: Path) -> Path:

@@ -8,8 +8,13 @@ def test_models_lists_every_shipped_model(app_server, shipped_service):
     names = {m["name"] for m in models}
     assert set(shipped_service.names()) == names and "sd-vae-mnist-c4" in names
     c4 = next(m for m in models if m["name"] == "sd-vae-mnist-c4")
-    assert c4["dataset"] == "mnist" and c4["latent_shape"] == [4, 7, 7] and c4["params"] > 100_000
-    assert c4["metrics"]["psnr"] >= 27.0  # the quality bar, measured on held-out digits at training time
+    saved = shipped_service.metrics("sd-vae-mnist-c4")
+    assert (c4["dataset"], c4["kind"], c4["family"]) == ("mnist", "vae", "sd_vae")
+    assert (c4["input_shape"], c4["latent_shape"], c4["factor"], c4["pad_to"]) == ([1, 28, 28], [4, 7, 7], 4, None)
+    assert c4["params"] == saved["params"] == sum(p.numel() for p in shipped_service.get("sd-vae-mnist-c4").model.parameters())
+    assert c4["metrics"]["psnr"] == saved["psnr"] >= 27.0  # the quality bar, held-out digits at training time
+    assert "history" not in c4["metrics"] and c4["metrics"]["n_images"] == 500
+    assert [m["name"] for m in models] == shipped_service.names()
 
 
 def test_compression_endpoint(app_server):

@@ -4,7 +4,7 @@ import json
 import numpy as np
 import pytest
 
-diffusers = pytest.importorskip("diffusers")
+import diffusers  # a requirement (requirements.txt), not optional
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +27,10 @@ def test_local_autoencoder_is_served_like_a_shipped_vae(tiny_autoencoder_dir, ti
     name = service.add_external_vae(str(tiny_autoencoder_dir))
     assert name in service.names("vae", dataset="photos")
     entry = next(m for m in service.models() if m["name"] == name)
-    assert entry["latent_shape"] == [4, 64, 64] and entry["factor"] == 8 and entry["external"]
+    assert entry["latent_shape"] == [4, 64, 64] and entry["factor"] == 8 and entry["external"] is True
+    assert entry["input_shape"] == [3, 512, 512] and entry["family"] == "diffusers_autoencoderkl"
+    assert entry["metrics"] == {"params": entry["params"], "measured": False}
+    assert service.add_external_vae(str(tiny_autoencoder_dir)) == name + "'"  # a second copy gets a new name
 
     photo = np.random.default_rng(0).random((1, 3, 512, 512), dtype=np.float32)
     z = service.encode(name, photo)["z"]
@@ -37,21 +40,35 @@ def test_local_autoencoder_is_served_like_a_shipped_vae(tiny_autoencoder_dir, ti
     metrics = service.measure_external(name)
     assert metrics["untrained"] is True and metrics["psnr"] < 15  # random weights are labelled as such
     assert "UNTRAINED" in service.config(name)["description"]
+    assert service.metrics(name)["measured"] is True and service.metrics(name)["latent_shape"] == [4, 64, 64]
 
 
 def test_folder_that_is_not_a_vae_gives_a_clear_message(tmp_path):
-    from explorer.external_vae import ExternalVAEError, load_autoencoder_kl
+    from explorer.external_vae import load_autoencoder_kl
+    from explorer.messages import Refusal, word
 
     (tmp_path / "config.json").write_text(json.dumps({"_class_name": "UNet2DModel"}))
-    with pytest.raises(ExternalVAEError, match="UNet2DModel, not an AutoencoderKL"):
+    with pytest.raises(Refusal) as not_vae:
+        load_autoencoder_kl(str(tmp_path))
+    assert not_vae.value.code == "external.not_autoencoder"
+    assert str(not_vae.value) == f"{tmp_path / 'config.json'} describes UNet2DModel, not an AutoencoderKL VAE"
+    assert word(not_vae.value, "zh") == f"{tmp_path / 'config.json'} 描述的是 UNet2DModel，不是 AutoencoderKL VAE"
+    (tmp_path / "config.json").write_text(json.dumps({}))
+    with pytest.raises(Refusal, match="describes no diffusers model, not an AutoencoderKL VAE"):
         load_autoencoder_kl(str(tmp_path))
     (tmp_path / "config.json").write_text("{ not json")
-    with pytest.raises(ExternalVAEError, match="corrupt JSON in .*config.json"):
+    with pytest.raises(Refusal, match="^corrupt JSON in .*config.json"):
         load_autoencoder_kl(str(tmp_path))
-    with pytest.raises(ExternalVAEError, match="no config.json"):
+    (tmp_path / "config.json").write_text(json.dumps({"_class_name": "AutoencoderKL"}))
+    with pytest.raises(Refusal, match="has no .safetensors weights"):
+        load_autoencoder_kl(str(tmp_path))
+    with pytest.raises(Refusal, match=f"^{tmp_path.parent} has no config.json: not a diffusers VAE folder$"):
         load_autoencoder_kl(str(tmp_path.parent))
-    with pytest.raises(ExternalVAEError, match="neither an existing folder nor a hub id"):
+    with pytest.raises(Refusal, match="^/no/such/folder is neither an existing folder nor a hub id"):
         load_autoencoder_kl("/no/such/folder")
+    (tmp_path / "weights.bin").write_bytes(b"x")
+    with pytest.raises(Refusal, match="is a file; give the folder"):
+        load_autoencoder_kl(str(tmp_path / "weights.bin"))
 
 
 def test_hub_id_offline_is_reported_and_the_app_still_starts(monkeypatch, tiny_checkpoint_dir, capsys):

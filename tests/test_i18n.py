@@ -71,7 +71,7 @@ def literal_keys() -> list[tuple[str, int, str]]:
 def test_the_scanner_sees_the_ui_modules():
     keys = literal_keys()
     files = {f for f, _, _ in keys}
-    assert {"app.py", "exercises_tab.py", "learn.py"} <= files, files
+    assert {"app.py", "exercises_tab.py"} <= files, files  # learn.py's keys are data in views/overview.py
     assert len(keys) > 50
 
 
@@ -364,3 +364,37 @@ def test_every_key_the_served_app_uses_is_translated(app_server):
     for locale in ("en", "zh", "zh-CN"):
         missing = sorted(k for k in used if not tables.get(locale, {}).get(k, "").strip())
         assert not missing, f"{locale}: no text for {missing}"
+
+
+# ---- Gradio's own strings (issue 14 C) --------------------------------------------------------------------------
+def test_gradio_locale_bundles_are_found_and_hold_the_strings_the_switch_rewords():
+    from pathlib import Path
+
+    import gradio as gr
+
+    bundles = i18n._locale_assets()
+    assert set(bundles) == {"en", "zh"} and bundles["zh"].startswith("zh-CN-")
+    assets = Path(gr.__file__).resolve().parent / "templates" / "frontend" / "assets"
+    english, chinese = ((assets / bundles[lang]).read_text() for lang in ("en", "zh"))
+    assert f'from"./{i18n._core_asset()}"' in english  # the English bundle re-exports tables held in core-*.js
+    english += (assets / i18n._core_asset()).read_text()
+    for en, zh in (("Drop File Here", "将文件拖放到此处"), ("Click to Upload", "点击上传"), ("or", "或")):
+        assert f"`{en}`" in english and f"`{zh}`" in chinese
+    assert "as default" in english and "as default" in chinese  # the JS imports each bundle's default export
+
+
+def test_gradio_message_patterns_round_trip():
+    import re
+
+    def js_replace(pattern: str, replacement: str, text: str) -> str:
+        return re.sub(pattern, re.sub(r"\$(\d)", r"\\\1", replacement), text)
+
+    samples = ['File(s) exceed the maximum allowed size of 10.0 MB: "big.png"',
+               "Value -1 is less than minimum value 0.", "Value 700 is greater than maximum value 499.", "queue: 2/5 |"]
+    expected = ['文件超过允许的最大大小 10.0 MB："big.png"', "数值 -1 小于最小值 0。", "数值 700 大于最大值 499。",
+                "排队：2/5 |"]
+    assert len(samples) == len(i18n.GRADIO_PATTERNS)
+    for (en_re, zh_text, zh_re, en_text), sample, chinese in zip(i18n.GRADIO_PATTERNS, samples, expected):
+        assert js_replace(en_re, zh_text, sample) == chinese
+        assert js_replace(zh_re, en_text, chinese) == sample
+    assert dict(i18n.GRADIO_EXTRA_PAIRS)["Error"] == "错误"

@@ -84,3 +84,33 @@ def test_tiled_vae_runs_each_tile_as_at_training_size():
         assert tuple(odd.shape) == (1, 4, 6, 5) and tuple(model.decode(odd).shape) == (1, 3, 48, 40)
         model.config.tile_size = None
         assert not torch.allclose(model.encode(x).mode()[:, :, 4:8, 4:8], tile, atol=1e-3)  # untiled differs
+
+
+def test_every_family_answers_factor_and_latent_shape_as_its_network_does():
+    """The catalogue's geometry hooks (config.factor, config.latent_shape((C, H, W))) agree with a forward pass."""
+    from explorer.models import FAMILIES, build_model
+
+    cases = {
+        "chapter_vae": ({"image_channels": 1, "latent_channels": 4}, (1, 32, 32), 8, (4, 4, 4)),
+        "sd_vae": ({"image_channels": 3, "latent_channels": 2, "base_channels": 8, "channel_mults": [1, 2, 2, 2],
+                    "norm_groups": 4, "mid_attention": False}, (3, 40, 24), 8, (2, 5, 3)),
+        "mlp_vae": ({"latent_dim": 3, "hidden": [16]}, (1, 28, 28), 1, (3,)),
+        "unet": ({"in_channels": 4, "base_channels": 8, "norm_groups": 4, "sample_size": 7}, (4, 7, 7), 1, (4, 7, 7)),
+        "classifier": ({"width": 4}, (1, 28, 28), 1, (10,)),
+    }
+    assert set(cases) <= set(FAMILIES)
+    for family, (config, input_shape, factor, latent) in cases.items():
+        model = build_model(family, config).eval()
+        assert model.config.factor == factor, family
+        assert tuple(model.config.latent_shape(input_shape)) == latent, family
+        x = torch.rand(1, *input_shape)
+        with torch.inference_mode():
+            if family == "unet":
+                out = model(x, torch.tensor([5]), torch.tensor([3]))
+            elif family == "classifier":
+                out = model(x)
+            else:
+                out = model.encode(x).mode()
+        assert tuple(out.shape[1:]) == latent, family
+    odd = SDVAEConfig(channel_mults=[1, 2, 2]).latent_shape((1, 27, 30))
+    assert odd == (4, 7, 8)  # stride-2 convolutions with padding 1 round up: 27 -> 14 -> 7, 30 -> 15 -> 8

@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from explorer.service import ModelService, UnknownModelError, choose_device
+from explorer.checkpoint import CheckpointError
+from explorer.messages import Refusal, word
+from explorer.service import ModelService, choose_device
 
 
 def test_device_choice(monkeypatch):
@@ -20,15 +22,29 @@ def test_device_choice(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     with pytest.raises(ValueError, match="CUDA is not available"):
         choose_device("cuda")
-    with pytest.raises(ValueError, match="unknown device|unsupported device"):
+    with pytest.raises(Refusal, match="^unknown device 'tpu'; use auto, cpu, cuda or mps$"):
         choose_device("tpu")
+    with pytest.raises(Refusal, match="^unsupported device 'xla'; use auto, cpu, cuda or mps$"):
+        choose_device("xla")
 
 
 def test_unknown_model_lists_known_ones(tiny_service):
-    with pytest.raises(UnknownModelError, match="known models: .*tiny-sd-mnist"):
+    known = "tiny-sd-mnist, tiny-chapter, tiny-2d, tiny-photos, tiny-classifier"
+    with pytest.raises(Refusal) as unknown:
         tiny_service.get("nope")
-    with pytest.raises(UnknownModelError, match="not a VAE"):
+    assert unknown.value.code == "model.unknown"
+    assert sorted(str(unknown.value).split("known models: ")[1].split(", ")) == sorted(known.split(", "))
+    assert str(unknown.value).startswith("unknown model 'nope'; known models: ")
+    assert word(unknown.value, "zh").startswith("未知模型 'nope'；已知模型：")
+    with pytest.raises(Refusal) as wrong_kind:
         tiny_service.decode("tiny-classifier", np.zeros((1, 4, 7, 7), np.float32))
+    assert wrong_kind.value.code == "model.wrong_kind"
+    assert str(wrong_kind.value).startswith("'tiny-classifier' is a classifier, not a vae; vaes: ")
+    for query in (tiny_service.config, tiny_service.metrics, tiny_service.vae_shapes, tiny_service.describe):
+        with pytest.raises(Refusal, match="unknown model 'nope'"):
+            query("nope")
+    with pytest.raises(Refusal, match="is a classifier, not a vae"):
+        tiny_service.vae_shapes("tiny-classifier")
 
 
 def test_each_checkpoint_loads_once_under_concurrent_first_use(tiny_checkpoint_dir):
@@ -74,11 +90,39 @@ def test_encode_decode_shapes_and_sampling_seed(tiny_service):
 
 def test_models_listing_describes_each_checkpoint(tiny_service):
     entries = {m["name"]: m for m in tiny_service.models()}
-    assert entries["tiny-sd-mnist"]["latent_shape"] == [4, 7, 7]
-    assert entries["tiny-chapter"]["latent_shape"] == [4, 4, 4]
-    assert entries["tiny-2d"]["latent_shape"] == [2]
-    assert entries["tiny-photos"]["latent_shape"] == [4, 64, 64] and entries["tiny-photos"]["dataset"] == "photos"
-    assert entries["tiny-sd-mnist"]["params"] > 0
+    assert list(entries) == ["tiny-2d", "tiny-chapter", "tiny-classifier", "tiny-photos", "tiny-sd-mnist"]
+    shape_keys = ("input_shape", "latent_shape", "factor", "pad_to")
+    assert {k: entries["tiny-sd-mnist"].get(k) for k in shape_keys} == {
+        "input_shape": [1, 28, 28], "latent_shape": [4, 7, 7], "factor": 4, "pad_to": None}
+    assert {k: entries["tiny-chapter"].get(k) for k in shape_keys} == {
+        "input_shape": [1, 32, 32], "latent_shape": [4, 4, 4], "factor": 8, "pad_to": 32}
+    assert {k: entries["tiny-photos"].get(k) for k in shape_keys} == {
+        "input_shape": [3, 512, 512], "latent_shape": [4, 64, 64], "factor": 8, "pad_to": None}
+    assert tiny_service.vae_shapes("tiny-2d") == {"input_shape": [1, 28, 28], "latent_shape": [2]}  # no grid
+    assert "latent_shape" not in entries["tiny-classifier"] and entries["tiny-classifier"]["kind"] == "classifier"
+    model = tiny_service.get("tiny-sd-mnist").model
+    assert entries["tiny-sd-mnist"]["params"] == sum(p.numel() for p in model.parameters())
+    assert entries["tiny-sd-mnist"]["metrics"] == {"untrained": True, "params": entries["tiny-sd-mnist"]["params"]}
+    assert entries["tiny-sd-mnist"]["device"] == "cpu" and entries["tiny-sd-mnist"]["accelerator"] is None
+
+
+def test_the_catalogue_reads_geometry_from_the_families_without_loading(tiny_checkpoint_dir):
+    """vae_shapes come from each family's config dataclass (factor, latent_shape), not from loaded weights."""
+    service = ModelService(tiny_checkpoint_dir, device="cpu")
+    shapes = {name: service.vae_shapes(name) for name in service.names("vae")}
+    assert service.load_count == {}
+    for name, expected in shapes.items():
+        x = np.zeros((1, *expected["input_shape"]), np.float32)
+        assert list(service.encode(name, x)["z"].shape[1:]) == expected["latent_shape"], name
+
+
+def test_roles_name_checkpoints_that_ship(shipped_service):
+    from explorer import roles
+
+    assert roles.present(shipped_service) == roles.ROLES
+    assert shipped_service.config(roles.LATENT_DENOISER)["vae"] == roles.LATENT_DENOISER_VAE
+    assert shipped_service.config(roles.PHOTO_VAE)["dataset"] == "photos"
+    assert shipped_service.config(roles.CLASSIFIER)["kind"] == "classifier"
 
 
 def test_broken_checkpoint_is_reported_not_fatal(tmp_path, tiny_checkpoint_dir):
@@ -88,7 +132,7 @@ def test_broken_checkpoint_is_reported_not_fatal(tmp_path, tiny_checkpoint_dir):
     (tmp_path / "broken" / "model.safetensors").write_bytes(b"junk")
     service = ModelService(tmp_path, device="cpu")
     service.warm_up()  # must not raise
-    with pytest.raises(Exception, match="corrupt weights file .*broken/model.safetensors"):
+    with pytest.raises(CheckpointError, match="corrupt weights file .*broken/model.safetensors"):
         service.get("tiny-sd-mnist")
 
 

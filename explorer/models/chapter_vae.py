@@ -21,9 +21,16 @@ class ChapterVAEConfig:
     kl_weight: float = 1e-6
     scale_factor: float = 1.0
 
+    factor = 8  # three stride-2 convolutions: spatial downsampling per side
+
+    def latent_shape(self, input_shape: tuple[int, int, int]) -> tuple[int, int, int]:
+        """(C, H, W) image -> (latent_channels, H // 8, W // 8); e.g. (3, 512, 512) -> (4, 64, 64)."""
+        _, h, w = input_shape
+        return (self.latent_channels, h // self.factor, w // self.factor)
+
 
 class ChapterVAE(VAEBase):
-    downsampling_factor = 8
+    downsampling_factor = ChapterVAEConfig.factor
 
     def __init__(self, config: ChapterVAEConfig):
         super().__init__()

@@ -12,6 +12,12 @@ class ClassifierConfig:
     num_classes: int = 10
     width: int = 32
 
+    factor = 1  # not an autoencoder: no spatial downsampling to report
+
+    def latent_shape(self, input_shape: tuple[int, int, int] | None = None) -> tuple[int]:
+        """What the network maps an image to: (num_classes,) logits."""
+        return (self.num_classes,)
+
 
 class DigitClassifier(nn.Module):
     def __init__(self, config: ClassifierConfig):

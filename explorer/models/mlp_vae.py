@@ -22,9 +22,15 @@ class MLPVAEConfig:
     kl_weight: float = 1.0
     scale_factor: float = 1.0
 
+    factor = 1  # no spatial grid: the latent is a vector
+
+    def latent_shape(self, input_shape: tuple[int, int, int] | None = None) -> tuple[int]:
+        """(latent_dim,), whatever the input (the network only takes image_channels x image_size^2 pixels)."""
+        return (self.latent_dim,)
+
 
 class MLPVAE(VAEBase):
-    downsampling_factor = 1
+    downsampling_factor = MLPVAEConfig.factor
 
     def __init__(self, config: MLPVAEConfig):
         super().__init__()

@@ -28,6 +28,17 @@ class SDVAEConfig:
     shift_factor: float = 0.0
     tile_size: int | None = None  # run encode/decode on tiles of this many pixels (the training crop size)
 
+    @property
+    def factor(self) -> int:
+        """Spatial downsampling per side: one stride-2 convolution between consecutive levels."""
+        return 2 ** (len(self.channel_mults) - 1)
+
+    def latent_shape(self, input_shape: tuple[int, int, int]) -> tuple[int, int, int]:
+        """(C, H, W) image -> (latent_channels, ceil(H / f), ceil(W / f)) (stride-2 convolutions with padding 1
+        round up); e.g. f = 4: (1, 28, 28) -> (4, 7, 7)."""
+        _, h, w = input_shape
+        return (self.latent_channels, -(-h // self.factor), -(-w // self.factor))
+
 
 class ResBlock(nn.Module):
     def __init__(self, c_in: int, c_out: int, groups: int):
@@ -72,7 +83,7 @@ class SDVAE(VAEBase):
         super().__init__()
         self.config = config
         self.recon_loss = config.recon_loss
-        self.downsampling_factor = 2 ** (len(config.channel_mults) - 1)
+        self.downsampling_factor = config.factor
         g = config.norm_groups
         widths = [config.base_channels * m for m in config.channel_mults]
 

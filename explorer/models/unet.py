@@ -24,6 +24,14 @@ class UNetConfig:
     norm_groups: int = 8
     sample_size: int = 7  # spatial size of what is diffused
 
+    factor = 1  # a denoiser keeps the shape of what it denoises
+
+    def latent_shape(self, input_shape: tuple[int, int, int] | None = None) -> tuple[int, int, int]:
+        """The shape it denoises: (in_channels, sample_size, sample_size) unless `input_shape` is given."""
+        if input_shape is None:
+            return (self.in_channels, self.sample_size, self.sample_size)
+        return (self.in_channels, *input_shape[1:])
+
 
 def timestep_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
     """Sinusoidal embedding of integer timesteps t (B,) -> (B, dim)."""

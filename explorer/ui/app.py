@@ -1,5 +1,6 @@
-"""The Blocks app: a header (title, language switch, the chapter's four questions), one tab per module, all
-sharing one ModelService, plus the /models and /ping APIs."""
+"""The Blocks app: a header (title, language switch, the overview of the chapter's four questions, collapsed
+behind a one-line summary), one tab per module, all sharing one ModelService, plus the /models and /ping APIs;
+and the launch settings every entry point uses (`launch_kwargs`: the i18n table, the app-wide CSS)."""
 from __future__ import annotations
 
 import inspect
@@ -30,6 +31,30 @@ register(STRINGS)
 TAB_KEYS = ("reconstruction", "latent_map", "denoising", "compression", "exercises")
 TAB_LABELS = {key: f"app.{key}" for key in TAB_KEYS}
 TABS_ID = "explorer-tabs"
+# App-wide CSS (issue 14 D). Tables: a cell never breaks inside a word or a number ("sd-/vae/-mni/st-c4" at
+# 390 px): short cells stay on one line, long ones (gradio_fixes.TABLES_JS marks them lsx-long) wrap at spaces;
+# a table wider than its box scrolls sideways inside it, with a shadow on each side that has more to see.
+APP_CSS = """
+.gradio-container table td, .gradio-container table th,
+.gradio-container table td *, .gradio-container table th * {
+  word-break: normal !important; overflow-wrap: normal !important; hyphens: none !important;
+}
+.gradio-container table td, .gradio-container table th { white-space: nowrap; }
+.gradio-container table .lsx-long, .gradio-container table .lsx-long * { white-space: normal; }
+.gradio-container table td.lsx-long { min-width: 14em; }
+.gradio-container .prose table, .gradio-container .md table {
+  display: block; max-width: 100%; overflow-x: auto; -webkit-overflow-scrolling: touch;
+}
+.lsx-scroll-host { position: relative; }
+.lsx-scroll-host::before, .lsx-scroll-host::after {
+  content: ""; position: absolute; top: 0; bottom: 0; width: 16px; pointer-events: none; z-index: 5;
+  opacity: 0; transition: opacity .15s;
+}
+.lsx-scroll-host::before { left: 0; background: linear-gradient(to right, rgba(0, 0, 0, .22), transparent); }
+.lsx-scroll-host::after { right: 0; background: linear-gradient(to left, rgba(0, 0, 0, .22), transparent); }
+.lsx-scroll-host[data-lsx-more="left"]::before, .lsx-scroll-host[data-lsx-more="both"]::before,
+.lsx-scroll-host[data-lsx-more="right"]::after, .lsx-scroll-host[data-lsx-more="both"]::after { opacity: 1; }
+"""
 RESIZE_JS = "() => { setTimeout(() => window.dispatchEvent(new Event('resize')), 80); }"
 
 
@@ -70,7 +95,7 @@ def build_demo(service, tabs: dict | None = None) -> gr.Blocks:
             with gr.Column(scale=1, min_width=200):
                 language = gr.Radio([(name, code) for code, name in LANGUAGE_NAMES.items()], value="en",
                                     label="Language / 语言", elem_id=LANGUAGE_ELEM_ID)
-        build_overview(service, open=True)
+        build_overview(service)
         with gr.Tabs(elem_id=TABS_ID) as tab_set:
             ui = AppContext(language=language, tabs=tab_set)
             for key in TAB_KEYS:
@@ -88,6 +113,7 @@ def build_demo(service, tabs: dict | None = None) -> gr.Blocks:
         tab_labels = tab_label_pairs(demo)
         language.input(None, language, language, js=switch_js(tab_labels), api_visibility="private", queue=False)
         demo.load(None, None, language, js=load_js(tab_labels), api_visibility="private", queue=False)
+        demo.load(None, None, None, js=gradio_fixes.TABLES_JS, api_visibility="private", queue=False)
         gr.api(models, api_name="models")
 
         def ping() -> str:
@@ -117,4 +143,4 @@ def default_tabs() -> dict:
 def launch_kwargs() -> dict:
     """Keyword arguments for demo.launch(); call it after build_demo (the i18n table includes the text the
     tabs registered while being built)."""
-    return {"i18n": build_i18n(), "show_error": True, "max_file_size": "10mb"}
+    return {"i18n": build_i18n(), "show_error": True, "max_file_size": "10mb", "css": APP_CSS}

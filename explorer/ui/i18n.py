@@ -13,6 +13,15 @@ the browser translates them by its language (Gradio's frontend picks the locale 
   to a radio. Gradio 6 has no public API to change the locale, so the JS imports the frontend's own i18n module
   (the hashed `core-*.js` asset that exports `changeLocale`, the function the footer's Settings > Language menu
   calls) and calls it; every tr() label re-renders in place. The choice is kept in localStorage.
+- Gradio's OWN strings follow the switch too. Checked in gradio 6.31's frontend: a component mounted in one
+  locale keeps the strings it rendered (the upload drop zone "Drop File Here - or - Click to Upload" stayed
+  Chinese after switching back); a toast's title is its type capitalised ("Error", never translated); the
+  upload size limit is an English `Error` thrown by the client ("File(s) exceed the maximum allowed size of
+  ..."); a Number's range check is an English server message. So `load_js` also installs one observer that
+  rewords, in the page's language, every text node outside Markdown, tables and plots that is one of Gradio's
+  own strings in the other language: pairs read from Gradio's own locale bundles (the hashed `en-*.js` and
+  `zh-CN-*.js` assets, whose default export is the whole table), plus `GRADIO_EXTRA_PAIRS` (toast titles) and
+  `GRADIO_PATTERNS` (the messages with values).
 """
 from __future__ import annotations
 
@@ -105,6 +114,36 @@ def _core_asset() -> str:
     return ""
 
 
+@functools.lru_cache(maxsize=1)
+def _locale_assets() -> dict[str, str]:
+    """{"en": file name, "zh": file name} of Gradio's English and zh-CN locale bundles, where present."""
+    assets = Path(gr.__file__).resolve().parent / "templates" / "frontend" / "assets"
+    found = {}
+    for lang, stem in (("en", "en"), ("zh", "zh-CN")):
+        for path in sorted(assets.glob(f"{stem}-*.js")):
+            head = path.read_text(encoding="utf-8", errors="ignore")
+            if "as _name" in head and "as upload_text" in head:  # a locale bundle, not another asset
+                found[lang] = path.name
+                break
+    return found
+
+
+# Strings Gradio's frontend shows in English whatever the locale (not in its locale bundles): toast titles and
+# the status tracker's "processing |".
+GRADIO_EXTRA_PAIRS = [("Error", "错误"), ("Warning", "警告"), ("Info", "提示"), ("Success", "成功"),
+                      ("processing |", "处理中 |")]
+# Gradio's messages with values, as (English regex, Chinese replacement, Chinese regex, English replacement).
+GRADIO_PATTERNS = [
+    (r"^File\(s\) exceed the maximum allowed size of (.+?): (.+)$", "文件超过允许的最大大小 $1：$2",
+     r"^文件超过允许的最大大小 (.+?)：(.+)$", "File(s) exceed the maximum allowed size of $1: $2"),
+    (r"^Value (.+) is less than minimum value (.+)\.$", "数值 $1 小于最小值 $2。",
+     r"^数值 (.+) 小于最小值 (.+)。$", "Value $1 is less than minimum value $2."),
+    (r"^Value (.+) is greater than maximum value (.+)\.$", "数值 $1 大于最大值 $2。",
+     r"^数值 (.+) 大于最大值 (.+)。$", "Value $1 is greater than maximum value $2."),
+    (r"^queue: (\d+)/(\d*) \|$", "排队：$1/$2 |", r"^排队：(\d+)/(\d*) \|$", "queue: $1/$2 |"),
+]
+
+
 def tab_label_pairs(blocks: gr.Blocks) -> dict[str, list[str]]:
     """{label in either language: [English, 中文]} for every gr.Tab in `blocks` labelled with tr(...)."""
     pairs: dict[str, list[str]] = {}
@@ -153,10 +192,58 @@ function lseRelabelTabs() {
 async function lseApply(lang) {
   const mod = await lseI18n();
   if (mod && lseCurrent() !== lang) mod.changeLocale(LSE_LOCALES[lang] || "en");
+  lseRewordGradio(document.body);
   return mod ? lang : lseCurrent();
 }
+const LSE_BUNDLES = %(bundles)s, LSE_EXTRA = %(extra)s, LSE_PATTERNS = %(patterns)s;
+const LSE_SKIP = ".prose, .md, table, .js-plotly-plot, textarea, code, pre, script, style, svg, #%(radio)s";
+async function lsePairs() {
+  if (window.__lsePairs) return window.__lsePairs;
+  const pairs = new Map();
+  const add = (en, zh) => {
+    if (typeof en !== "string" || typeof zh !== "string" || en === zh || /[{}<>]/.test(en + zh)) return;
+    const pair = [en.trim(), zh.trim()];
+    if (!pair[0] || !pair[1]) return;
+    if (!pairs.has(pair[0])) pairs.set(pair[0], pair);
+    if (!pairs.has(pair[1])) pairs.set(pair[1], pair);
+  };
+  try {
+    const load = async f => (await import(new URL("assets/" + f, document.baseURI).href)).default || {};
+    const [en, zh] = await Promise.all([load(LSE_BUNDLES.en), load(LSE_BUNDLES.zh)]);
+    const walk = (a, b) => { for (const k in a) { if (k === "_name" || !(k in b)) continue;
+      if (typeof a[k] === "object" && a[k]) walk(a[k], b[k]); else add(a[k], b[k]); } };
+    walk(en, zh);
+    const or = [en.common && en.common.or, zh.common && zh.common.or];
+    if (or[0] && or[1]) add(`- ${or[0]} -`, `- ${or[1]} -`);  // the drop zone's "- or -"
+  } catch (err) { console.warn("language switch: Gradio's locale bundles were not found", err); }
+  for (const [en, zh] of LSE_EXTRA) add(en, zh);
+  return (window.__lsePairs = pairs);
+}
+function lseRewordText(node, pairs, index) {
+  const text = node.nodeValue, core = text.trim();
+  if (!core || (node.parentElement && node.parentElement.closest(LSE_SKIP))) return;
+  let wanted = null;
+  const pair = pairs.get(core);
+  if (pair) wanted = pair[index];
+  else for (const p of LSE_PATTERNS) {
+    const from = new RegExp(index === 1 ? p[0] : p[2]);
+    if (from.test(core)) { wanted = core.replace(from, index === 1 ? p[1] : p[3]); break; }
+  }
+  if (wanted !== null && wanted !== core) node.nodeValue = text.replace(core, wanted);
+}
+function lseRewordGradio(root) {
+  const pairs = window.__lsePairs;
+  if (!pairs || !root) return;
+  const index = lseCurrent() === "zh" ? 1 : 0;
+  if (root.nodeType === 3) return lseRewordText(root, pairs, index);
+  if (root.nodeType !== 1) return;
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) lseRewordText(n, pairs, index);
+}
 """ % {"key": json.dumps(STORAGE_KEY), "locales": json.dumps(FRONTEND_LOCALES), "core": json.dumps(_core_asset()),
-       "tabs": json.dumps(tab_labels, ensure_ascii=False)}
+       "tabs": json.dumps(tab_labels, ensure_ascii=False), "bundles": json.dumps(_locale_assets()),
+       "extra": json.dumps(GRADIO_EXTRA_PAIRS, ensure_ascii=False),
+       "patterns": json.dumps(GRADIO_PATTERNS, ensure_ascii=False), "radio": LANGUAGE_ELEM_ID}
 
 
 def switch_js(tab_labels: dict[str, list[str]]) -> str:
@@ -181,8 +268,16 @@ def load_js(tab_labels: dict[str, list[str]]) -> str:
     const now = lseCurrent();
     const input = document.querySelector(`#%(radio)s input[value="${now}"]`);
     if (input && !input.checked) input.click();
-    requestAnimationFrame(() => setTimeout(lseRelabelTabs, 30));
+    requestAnimationFrame(() => setTimeout(() => { lseRelabelTabs(); lseRewordGradio(document.body); }, 30));
   }).observe(document.documentElement, {attributes: true, attributeFilter: ["lang"]});
+  await lsePairs();
+  // Gradio's own strings in components mounted later (a tab opened, a toast shown) or re-rendered stale
+  new MutationObserver(mutations => {
+    for (const m of mutations) {
+      if (m.type === "characterData") lseRewordGradio(m.target);
+      else for (const added of m.addedNodes) lseRewordGradio(added);
+    }
+  }).observe(document.body, {subtree: true, childList: true, characterData: true});
   const shown = await lseApply(wanted);
   lseRelabelTabs();
   return shown;

@@ -1,188 +1,52 @@
-"""The teaching text shared by the whole app: the header's overview of the chapter's four learning objectives,
-and the maths panels (VAE, compression, diffusion) any tab can open with `maths_panel(topic, service)`.
-
-Formulas are static LaTeX; every number quoted comes from the running models (metrics.json, config.json,
-`compression()`, the noise schedule) through `tr_format`, never from prose.
+"""Wiring of the teaching text shared by the whole app: the header's overview (collapsed by default behind a
+one-line summary, so the tabs stay above the fold at 1366x768) and the maths panels any tab can open with
+`maths_panel(topic, service)`. What they say lives in explorer/views/overview.py (pure, tested without Gradio);
+this module turns its parts into translatable Markdown (`tr` / `tr_format`) and lays them out.
 """
 from __future__ import annotations
 
 import gradio as gr
+from gradio.i18n import I18nData
 
-from ..exercises import headline_numbers
+from ..views.overview import (DIFFUSION_TITLE, LATEX, MATHS_TITLE, STRINGS, Part, maths_parts, overview_columns,
+                              summary)
 from .i18n import register, tr, tr_format
 
-LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
-
-STRINGS = {
-    "learn.overview": ("What this explorer teaches: the chapter's four questions",
-                       "本探索器讲什么：本章的四个问题"),
-    "learn.why": (
-        "**1. Why diffuse in the latent space?** A diffusion model runs its whole network once per denoising "
-        "step, 20 to 1000 times per image, over every number of its input. A VAE first squeezes the image into "
-        "a small latent, so every step handles far fewer numbers: for Stable Diffusion at 512x512, "
-        "{sd_pixels:,} pixel values become {sd_latents:,} latent values, **{sd_ratio:g}x fewer**. The "
-        "*Denoising* tab times the same request in latent space and in pixel space.",
-        "**1. 为什么在潜空间（latent space）里扩散？** 扩散模型每去噪一步，都要让整个网络把输入的每一个数处理一遍，"
-        "每张图要重复 20 到 1000 步。VAE 先把图像压缩成一个小小的潜变量（latent），于是每一步要处理的数少得多："
-        "Stable Diffusion 在 512x512 分辨率下，{sd_pixels:,} 个像素值变成 {sd_latents:,} 个潜变量值，"
-        "**少了 {sd_ratio:g} 倍**。*去噪过程* 标签页会把同一个请求分别在潜空间和像素空间里计时。"),
-    "learn.vae": (
-        "**2. The VAE: encoder, latent, decoder.** The encoder $E$ (strided convolutions) shrinks the image by "
-        "a factor $f$ per side and outputs, for every latent value, a mean $\\mu$ and a log-variance "
-        "$\\log\\sigma^2$. A latent is drawn with the reparameterisation trick, so that gradients flow through "
-        "$\\mu$ and $\\sigma$:\n\n"
-        "$$z = \\mu + \\sigma \\odot \\epsilon, \\qquad \\epsilon \\sim \\mathcal{N}(0, I)$$\n\n"
-        "The decoder $D$ (upsampling convolutions) rebuilds $\\hat{x} = D(z)$. Training minimises the "
-        "reconstruction error plus a weighted KL term that pulls $q(z \\mid x)$ towards $\\mathcal{N}(0, I)$:\n\n"
-        "$$\\mathcal{L} = \\lVert x - \\hat{x} \\rVert^2 + \\beta \\, D_{\\mathrm{KL}}, \\qquad "
-        "D_{\\mathrm{KL}} = \\frac{1}{2} \\sum_i \\left( \\mu_i^2 + \\sigma_i^2 - \\log \\sigma_i^2 - 1 \\right)$$",
-        "**2. VAE：编码器（encoder）、潜变量（latent）、解码器（decoder）。** 编码器 $E$（带步长的卷积）把图像的每条边"
-        "缩小 $f$ 倍，并为每个潜变量值输出均值 $\\mu$ 和对数方差 $\\log\\sigma^2$。潜变量用重参数化技巧"
-        "（reparameterisation trick）采样，这样梯度可以流过 $\\mu$ 和 $\\sigma$：\n\n"
-        "$$z = \\mu + \\sigma \\odot \\epsilon, \\qquad \\epsilon \\sim \\mathcal{N}(0, I)$$\n\n"
-        "解码器 $D$（上采样卷积）重建出 $\\hat{x} = D(z)$。训练时最小化重建误差，再加上一个带权重的 KL 项，"
-        "它把 $q(z \\mid x)$ 拉向 $\\mathcal{N}(0, I)$：\n\n"
-        "$$\\mathcal{L} = \\lVert x - \\hat{x} \\rVert^2 + \\beta \\, D_{\\mathrm{KL}}, \\qquad "
-        "D_{\\mathrm{KL}} = \\frac{1}{2} \\sum_i \\left( \\mu_i^2 + \\sigma_i^2 - \\log \\sigma_i^2 - 1 \\right)$$"),
-    "learn.vae_measured": (
-        "Measured here: **{model}** turns a {input_shape} digit (C x H x W) into a {latent_shape} latent "
-        "({ratio:g}x fewer numbers) and rebuilds it at **{psnr:.1f} dB** PSNR on {n_images} held-out digits. "
-        "The *Reconstruction* tab shows what it keeps and what it loses.",
-        "本机实测：**{model}** 把 {input_shape} 的数字图像（C x H x W）变成 {latent_shape} 的潜变量"
-        "（数字少了 {ratio:g} 倍），在 {n_images} 张留出测试数字上重建的 PSNR 为 **{psnr:.1f} dB**。"
-        "*重建* 标签页展示它保留了什么、丢掉了什么。"),
-    "learn.no_model": ("No trained MNIST VAE is installed yet: `python -m explorer.train sd-vae-mnist-c4` "
-                       "trains one.",
-                       "尚未安装训练好的 MNIST VAE：运行 `python -m explorer.train sd-vae-mnist-c4` 即可训练一个。"),
-    "learn.advantages": (
-        "**3. What latent diffusion gains, and what it costs.** Every step, in training and in sampling, "
-        "touches $f^2 C / c$ times fewer numbers: faster, and less memory. The VAE is trained once and reused "
-        "by every diffusion model built on it. It drops detail the eye barely notices (*perceptual* "
-        "compression), so the diffusion model spends its capacity on content and composition (*semantic* "
-        "compression). The price: a generated image can be no better than the decoder can draw, so the VAE's "
-        "reconstruction quality caps the result. The *Latent map* tab shows what the latent space looks like.",
-        "**3. 潜空间扩散（latent diffusion）的好处与代价。** 训练和采样的每一步要处理的数都少了 $f^2 C / c$ 倍："
-        "更快，也更省内存。VAE 只需训练一次，建立在它之上的每个扩散模型都可以复用。它丢掉人眼几乎察觉不到的细节"
-        "（*感知* 压缩），让扩散模型把能力花在内容和构图上（*语义* 压缩）。代价是：生成的图像不可能比解码器画得更好，"
-        "VAE 的重建质量就是结果的上限。*潜空间地图* 标签页展示潜空间长什么样。"),
-    "learn.savings": (
-        "**4. Computing the savings.** An $H \\times W \\times C$ image becomes an "
-        "$\\frac{H}{f} \\times \\frac{W}{f} \\times c$ latent:\n\n"
-        "$$\\text{ratio} = \\frac{H \\cdot W \\cdot C}{\\frac{H}{f} \\cdot \\frac{W}{f} \\cdot c} "
-        "= \\frac{f^2 \\, C}{c}$$",
-        "**4. 计算节省了多少。** $H \\times W \\times C$ 的图像变成 $\\frac{H}{f} \\times \\frac{W}{f} \\times c$ "
-        "的潜变量：\n\n"
-        "$$\\text{压缩率} = \\frac{H \\cdot W \\cdot C}{\\frac{H}{f} \\cdot \\frac{W}{f} \\cdot c} "
-        "= \\frac{f^2 \\, C}{c}$$"),
-    "learn.savings_measured": (
-        "Stable Diffusion ($f = 8$, $c = 4$, RGB so $C = 3$): 512 x 512 x 3 = {sd_pixels:,} becomes "
-        "{sd_latent_side} x {sd_latent_side} x 4 = {sd_latents:,}, a ratio of **{sd_ratio:g}**. Try other sizes in "
-        "*Compression* and test yourself in *Exercises*.",
-        "Stable Diffusion（$f = 8$，$c = 4$，RGB 图像 $C = 3$）：512 x 512 x 3 = {sd_pixels:,} 变成 "
-        "{sd_latent_side} x {sd_latent_side} x 4 = {sd_latents:,}，压缩率 **{sd_ratio:g}**。在 *压缩率* 标签页试试别的尺寸，"
-        "再到 *练习* 标签页检验自己。"),
-    "learn.maths": ("The maths of this tab", "本页的数学"),
-    "learn.diffusion_title": ("How diffusion works: the forward process, DDPM and DDIM",
-                              "扩散是怎样工作的：前向过程、DDPM 与 DDIM"),
-    "learn.diffusion": (
-        "**Forward process** (adding noise, fixed): with $\\alpha_t = 1 - \\beta_t$ and "
-        "$\\bar{\\alpha}_t = \\prod_{s=1}^{t} \\alpha_s$,\n\n"
-        "$$q(x_t \\mid x_0) = \\mathcal{N}\\!\\left(\\sqrt{\\bar{\\alpha}_t}\\, x_0,\\; (1 - \\bar{\\alpha}_t) I\\right)"
-        ", \\qquad x_t = \\sqrt{\\bar{\\alpha}_t}\\, x_0 + \\sqrt{1 - \\bar{\\alpha}_t}\\, \\epsilon$$\n\n"
-        "**Reverse process** (learned): a UNet predicts the noise $\\epsilon_\\theta(x_t, t)$, which gives the "
-        "clean estimate $\\hat{x}_0 = \\left(x_t - \\sqrt{1 - \\bar{\\alpha}_t}\\, \\epsilon_\\theta\\right) / "
-        "\\sqrt{\\bar{\\alpha}_t}$.\n\n"
-        "DDPM (random, one step per training timestep):\n\n"
-        "$$x_{t-1} = \\frac{1}{\\sqrt{\\alpha_t}} \\left( x_t - \\frac{\\beta_t}{\\sqrt{1 - \\bar{\\alpha}_t}}\\, "
-        "\\epsilon_\\theta(x_t, t) \\right) + \\sigma_t z, \\qquad z \\sim \\mathcal{N}(0, I), \\quad "
-        "\\sigma_t^2 = \\frac{1 - \\bar{\\alpha}_{t-1}}{1 - \\bar{\\alpha}_t} \\beta_t$$\n\n"
-        "DDIM ($\\eta = 0$, deterministic, may skip timesteps):\n\n"
-        "$$x_{t-1} = \\sqrt{\\bar{\\alpha}_{t-1}}\\, \\hat{x}_0 + \\sqrt{1 - \\bar{\\alpha}_{t-1}}\\, "
-        "\\epsilon_\\theta(x_t, t)$$\n\n"
-        "Classifier-free guidance mixes the conditional and unconditional predictions: "
-        "$\\hat{\\epsilon} = \\epsilon_\\theta(x_t) + w \\left( \\epsilon_\\theta(x_t, y) - "
-        "\\epsilon_\\theta(x_t) \\right)$. In latent diffusion, $x_0$ is the VAE latent $z$, not the pixels.",
-        "**前向过程**（加噪，固定不学习）：令 $\\alpha_t = 1 - \\beta_t$，$\\bar{\\alpha}_t = \\prod_{s=1}^{t} "
-        "\\alpha_s$，\n\n"
-        "$$q(x_t \\mid x_0) = \\mathcal{N}\\!\\left(\\sqrt{\\bar{\\alpha}_t}\\, x_0,\\; (1 - \\bar{\\alpha}_t) I\\right)"
-        ", \\qquad x_t = \\sqrt{\\bar{\\alpha}_t}\\, x_0 + \\sqrt{1 - \\bar{\\alpha}_t}\\, \\epsilon$$\n\n"
-        "**反向过程**（学习得到）：UNet 预测噪声 $\\epsilon_\\theta(x_t, t)$，由此得到干净样本的估计 "
-        "$\\hat{x}_0 = \\left(x_t - \\sqrt{1 - \\bar{\\alpha}_t}\\, \\epsilon_\\theta\\right) / "
-        "\\sqrt{\\bar{\\alpha}_t}$。\n\n"
-        "DDPM（随机，每个训练时间步走一步）：\n\n"
-        "$$x_{t-1} = \\frac{1}{\\sqrt{\\alpha_t}} \\left( x_t - \\frac{\\beta_t}{\\sqrt{1 - \\bar{\\alpha}_t}}\\, "
-        "\\epsilon_\\theta(x_t, t) \\right) + \\sigma_t z, \\qquad z \\sim \\mathcal{N}(0, I), \\quad "
-        "\\sigma_t^2 = \\frac{1 - \\bar{\\alpha}_{t-1}}{1 - \\bar{\\alpha}_t} \\beta_t$$\n\n"
-        "DDIM（$\\eta = 0$，确定性，可以跳过时间步）：\n\n"
-        "$$x_{t-1} = \\sqrt{\\bar{\\alpha}_{t-1}}\\, \\hat{x}_0 + \\sqrt{1 - \\bar{\\alpha}_{t-1}}\\, "
-        "\\epsilon_\\theta(x_t, t)$$\n\n"
-        "无分类器引导（classifier-free guidance）把有条件与无条件的预测混合："
-        "$\\hat{\\epsilon} = \\epsilon_\\theta(x_t) + w \\left( \\epsilon_\\theta(x_t, y) - "
-        "\\epsilon_\\theta(x_t) \\right)$。在潜空间扩散中，$x_0$ 是 VAE 的潜变量 $z$，而不是像素。"),
-    "learn.schedule_measured": (
-        "The shipped **{model}** uses $T$ = {steps:,} training timesteps and a `{kind}` schedule with "
-        "$\\beta$ from {beta_start:g} to {beta_end:g}: after all $T$ steps only $\\bar{{\\alpha}}_T$ = "
-        "{abar_end:.1e} of the signal's variance is left, so $x_T$ is, for practical purposes, pure noise.",
-        "随附的 **{model}** 使用 $T$ = {steps:,} 个训练时间步和 `{kind}` 噪声调度，$\\beta$ 从 {beta_start:g} 到 "
-        "{beta_end:g}：走完全部 $T$ 步后，信号方差只剩 $\\bar{{\\alpha}}_T$ = {abar_end:.1e}，$x_T$ "
-        "实际上就是纯噪声。"),
-}
 register(STRINGS)
+OVERVIEW_ID = "overview"
+
+__all__ = ["LATEX", "STRINGS", "build_overview", "maths_panel"]
 
 
-def vae_maths(service) -> list:
-    """The VAE's structure, reparameterisation and KL term, then what the shipped model measures."""
-    numbers = headline_numbers(service)
-    measured = tr_format("learn.vae_measured", **numbers) if numbers["model"] else tr("learn.no_model")
-    return [tr("learn.vae"), measured]
+def _label(part: Part) -> I18nData:
+    key, values = part
+    return tr_format(key, **values) if values else tr(key)
 
 
-def diffusion_maths(service, model: str = "ldm-mnist") -> list:
-    """Forward process, DDPM and DDIM updates, guidance; the schedule's numbers from `model`'s config.json."""
-    parts = [tr("learn.diffusion")]
-    if model in service.names():
-        schedule = service.config(model).get("schedule")
-        if schedule:
-            from ..diffusion import NoiseSchedule
-
-            sched = NoiseSchedule(**schedule)
-            parts.append(tr_format("learn.schedule_measured", model=model, steps=sched.num_train_timesteps,
-                                   kind=sched.beta_schedule, beta_start=sched.beta_start,
-                                   beta_end=sched.beta_end, abar_end=float(sched.alphas_cumprod[-1])))
-    return parts
+def _markdown(parts: list[Part]) -> None:
+    for part in parts:
+        gr.Markdown(_label(part), latex_delimiters=LATEX)
 
 
-def compression_maths(service) -> list:
-    return [tr("learn.savings"), tr_format("learn.savings_measured", **headline_numbers(service))]
-
-
-TOPICS = {"vae": vae_maths, "diffusion": diffusion_maths, "compression": compression_maths}
-
-
-def maths_panel(topic: str, service, open: bool = False, title: str = "learn.maths") -> gr.Accordion:
+def maths_panel(topic: str, service, open: bool = False, title: str = MATHS_TITLE) -> gr.Accordion:
     """An accordion (titled "The maths of this tab" unless `title` names another key) with the formulas of
     `topic` ("vae", "diffusion" or "compression") and the shipped models' numbers; call it inside a tab's
-    builder."""
-    if topic not in TOPICS:
-        raise ValueError(f"unknown maths topic {topic!r}; topics: {', '.join(TOPICS)}")
+    builder. ValueError for an unknown topic."""
+    parts = maths_parts(topic, service)
     with gr.Accordion(tr(title), open=open) as panel:
-        for part in TOPICS[topic](service):
-            gr.Markdown(part, latex_delimiters=LATEX)
+        _markdown(parts)
     return panel
 
 
-def build_overview(service, open: bool = True) -> gr.Accordion:
-    """The header's overview: why latent space, the VAE's structure, the gains, the savings arithmetic."""
-    numbers = headline_numbers(service)
-    with gr.Accordion(tr("learn.overview"), open=open) as panel:
+def build_overview(service, open: bool = False) -> gr.Accordion:
+    """The header's overview: why latent space, the VAE's structure, the gains, the savings arithmetic.
+    Collapsed by default; its title is a one-line summary with the headline numbers."""
+    left, right = overview_columns(service)
+    with gr.Accordion(_label(summary(service)), open=open, elem_id=OVERVIEW_ID) as panel:
         with gr.Row(equal_height=False):
             with gr.Column():
-                gr.Markdown(tr_format("learn.why", **numbers), latex_delimiters=LATEX)
-                gr.Markdown(tr("learn.advantages"), latex_delimiters=LATEX)
-                for part in compression_maths(service):
-                    gr.Markdown(part, latex_delimiters=LATEX)
+                _markdown(left)
             with gr.Column():
-                for part in vae_maths(service):
-                    gr.Markdown(part, latex_delimiters=LATEX)
-                maths_panel("diffusion", service, title="learn.diffusion_title")
+                _markdown(right)
+                maths_panel("diffusion", service, title=DIFFUSION_TITLE)
     return panel

@@ -1,0 +1,155 @@
+"""The denoisers' trainer (ldm-mnist, pixel-dm-mnist), on the same budget, seeded.
+
+ldm-mnist diffuses the 4x7x7 posterior means of the shipped SD-style VAE multiplied by its `scale_factor` (as
+Stable Diffusion does); pixel-dm-mnist diffuses digits mapped to [-1, 1]. Both use the UNet of
+explorer/models/unet.py with the same width and depth, epsilon prediction, a linear 1e-4..0.02 schedule over
+1000 steps, label dropout for classifier-free guidance, AdamW with a cosine learning rate, and an exponential
+moving average of the weights (what is saved).
+
+Each checkpoint gets config.json (family "unet", kind "denoiser", space, schedule, scale factor),
+model.safetensors and metrics.json (wall time, steps, per-epoch loss, classifier agreement; the grade is
+written through explorer.checkpoint.update_metrics). Called by `python -m explorer.train` through
+explorer.recipes.TRAINERS["denoiser"].
+"""
+from __future__ import annotations
+
+import copy
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+from tqdm import tqdm
+
+from .. import data, roles
+from ..checkpoint import load_checkpoint, save_checkpoint, update_metrics
+from ..diffusion import NoiseSchedule
+from ..models import build_model
+from ..optim import set_cosine_lr
+from ..recipes import DIFFUSION_RECIPES, DiffusionRecipe
+
+RECIPES = DIFFUSION_RECIPES
+NULL_LABEL = 10  # the UNet's extra class: "no digit" for classifier-free guidance
+
+
+def schedule_for(recipe: DiffusionRecipe) -> dict:
+    """The NoiseSchedule config saved with a checkpoint: clip x0_hat only for pixels in [-1, 1]."""
+    return {**recipe.schedule, "clip_sample": recipe.space == "pixel"}
+
+
+@torch.no_grad()
+def encode_latents(vae: torch.nn.Module, images: torch.Tensor, scale_factor: float, batch: int = 500) -> torch.Tensor:
+    """(N, 1, 28, 28) digits in [0, 1] -> (N, C, 7, 7) posterior means x scale_factor (encoded once)."""
+    vae.eval()
+    return torch.cat([vae.encode(chunk).mode() for chunk in torch.split(images, batch)]) * scale_factor
+
+
+def training_data(recipe: DiffusionRecipe, checkpoints: Path, mnist_idx: str | None = None):
+    """What the denoiser learns to generate: (x (N, C, H, W), labels (N,), scale_factor or None)."""
+    split = data.load_mnist("train", mnist_idx)
+    images, labels = torch.from_numpy(split.images)[:, None], torch.from_numpy(split.labels)
+    if recipe.space == "pixel":
+        return images * 2.0 - 1.0, labels, None
+    vae, vae_config, _ = load_checkpoint(checkpoints / recipe.vae)
+    scale = float(vae_config["config"]["scale_factor"])
+    return encode_latents(vae, images, scale), labels, scale
+
+
+def diffusion_loss(model: torch.nn.Module, schedule: NoiseSchedule, x0: torch.Tensor, labels: torch.Tensor,
+                   generator: torch.Generator, p_uncond: float) -> torch.Tensor:
+    """Epsilon-prediction MSE at uniformly drawn timesteps; labels dropped to NULL_LABEL with p_uncond."""
+    b = x0.shape[0]
+    t = torch.randint(0, schedule.num_train_timesteps, (b,), generator=generator)
+    noise = torch.randn(x0.shape, generator=generator)
+    drop = torch.rand(b, generator=generator) < p_uncond
+    labels = torch.where(drop, torch.full_like(labels, NULL_LABEL), labels)
+    return F.mse_loss(model(schedule.add_noise(x0, noise, t), t, labels), noise)
+
+
+def train_denoiser(recipe: DiffusionRecipe, x: torch.Tensor, labels: torch.Tensor, progress: bool = True,
+                   max_steps: int | None = None):
+    """Train one recipe on x (N, C, H, W); returns (EMA model, per-epoch history, seconds, steps)."""
+    torch.manual_seed(recipe.seed)
+    generator = torch.Generator().manual_seed(recipe.seed)
+    rng = np.random.default_rng(recipe.seed)
+    schedule = NoiseSchedule(**schedule_for(recipe))
+    model = build_model("unet", recipe.unet).train()
+    ema = copy.deepcopy(model).eval().requires_grad_(False)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=recipe.lr, weight_decay=0.0)
+    per_epoch = len(x) // recipe.batch_size
+    total = recipe.epochs * per_epoch if max_steps is None else min(max_steps, recipe.epochs * per_epoch)
+    history, step, start = [], 0, time.perf_counter()
+    bar = tqdm(total=total, desc=recipe.name, disable=not progress, leave=False)
+    for epoch in range(recipe.epochs):
+        if step >= total:
+            break
+        order = torch.from_numpy(rng.permutation(len(x)))
+        losses = []
+        for i in range(per_epoch):
+            if step >= total:
+                break
+            idx = order[i * recipe.batch_size:(i + 1) * recipe.batch_size]
+            set_cosine_lr(optimizer, recipe.lr, step, total, warmup=100)
+            loss = diffusion_loss(model, schedule, x[idx], labels[idx], generator, recipe.p_uncond)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            decay = min(recipe.ema_decay, (1 + step) / (10 + step))
+            with torch.no_grad():
+                for p_ema, p in zip(ema.parameters(), model.parameters()):
+                    p_ema.lerp_(p, 1.0 - decay)
+            losses.append(loss.item())
+            step += 1
+            bar.update()
+        history.append({"epoch": epoch + 1, "loss": float(np.mean(losses)), "seconds": round(time.perf_counter() - start, 1)})
+        bar.set_postfix(loss=f"{history[-1]['loss']:.4f}")
+    bar.close()
+    return ema, history, time.perf_counter() - start, step
+
+
+def build_checkpoint(recipe: DiffusionRecipe, out_dir: Path, mnist_idx: str | None = None, progress: bool = True,
+                     max_steps: int | None = None, evaluate: bool = True, per_digit: int = 50, **_: object) -> dict:
+    """Train, save, then grade with the shipped classifier (if present) and record it in metrics.json."""
+    x, labels, scale = training_data(recipe, out_dir, mnist_idx)
+    model, history, seconds, steps = train_denoiser(recipe, x, labels, progress, max_steps)
+    metrics = {"params": sum(p.numel() for p in model.parameters()), "train_seconds": round(seconds, 1),
+               "train_steps": steps, "batch_size": recipe.batch_size, "samples_seen": steps * recipe.batch_size,
+               "epochs": len(history), "ms_per_train_step": round(1000 * seconds / max(steps, 1), 1),
+               "lr": recipe.lr, "seed": recipe.seed, "p_uncond": recipe.p_uncond, "ema_decay": recipe.ema_decay,
+               "sample_shape": list(x.shape[1:]), "n_train": len(x), "torch": torch.__version__,
+               "threads": torch.get_num_threads(), "history": history}
+    save_checkpoint(out_dir / recipe.name, model, name=recipe.name, family="unet", kind="denoiser",
+                    dataset="mnist", metrics=metrics, description=recipe.description, space=recipe.space,
+                    vae=recipe.vae, scale_factor=scale, schedule=schedule_for(recipe),
+                    sample_shape=list(x.shape[1:]))
+    if evaluate:
+        metrics = grade_checkpoint(out_dir, recipe.name, per_digit=per_digit)
+    return metrics
+
+
+def grade_checkpoint(out_dir: Path, name: str, per_digit: int = 50) -> dict:
+    """Grade a saved denoiser with the classifier (roles.CLASSIFIER) through the app's own generation path
+    (guidance chosen on one seed set, agreement measured on another: evaluate_diffusion.select_and_grade);
+    store the result in its metrics.json. Without the classifier in `out_dir`, nothing is measured."""
+    from ..evaluate_diffusion import select_and_grade
+    from ..service import ModelService
+
+    service = ModelService(out_dir, device="cpu")
+    if roles.CLASSIFIER not in service.names():
+        print(f"{name}: no {roles.CLASSIFIER} in {out_dir}; agreement not measured", flush=True)
+        return service.metrics(name)
+    return update_metrics(out_dir / name, agreement=select_and_grade(service, name, per_digit=per_digit))
+
+
+def evaluate_checkpoint(out_dir: Path, name: str, per_digit: int = 50, **_: object) -> dict:
+    """--evaluate-only: re-grade a saved denoiser (grade_checkpoint)."""
+    return grade_checkpoint(out_dir, name, per_digit=per_digit)
+
+
+def summary_row(name: str, metrics: dict) -> str:
+    agreement = metrics.get("agreement", {}).get("agreement")
+    guidance = metrics.get("agreement", {}).get("settings", {}).get("guidance")
+    grade_text = "agreement n/a" if agreement is None else f"agreement {100 * agreement:5.1f}% (g={guidance:g})"
+    return (f"{name:16s} {grade_text:26s} params {metrics['params']:>9,d}  {metrics['train_steps']:>6,d} steps x "
+            f"{metrics['batch_size']}  {metrics['train_seconds']:8.1f} s ({metrics['ms_per_train_step']} ms/step)")
