@@ -7,6 +7,7 @@ from .classifier import ClassifierConfig, DigitClassifier
 from .mlp_vae import MLPVAE, MLPVAEConfig
 from .posterior import DiagonalGaussian, VAEBase
 from .sd_vae import SDVAE, SDVAEConfig
+from .tiny_autoencoder import TinyAutoencoder, TinyAutoencoderConfig
 from .unet import UNet, UNetConfig
 
 FAMILIES = {
@@ -15,6 +16,7 @@ FAMILIES = {
     "mlp_vae": (MLPVAEConfig, MLPVAE),
     "unet": (UNetConfig, UNet),
     "classifier": (ClassifierConfig, DigitClassifier),
+    "tiny_autoencoder": (TinyAutoencoderConfig, TinyAutoencoder),
 }
 
 
