@@ -1,6 +1,7 @@
-"""A real Stable Diffusion VAE, when the user has one: load a diffusers `AutoencoderKL` from a local folder
-(config.json + safetensors, or a pipeline folder with a vae/ subfolder) or, online, a hub id, and give it the
-explorer's VAE interface (images in [0, 1], `encode` -> posterior with mode()/sample(), `decode`).
+"""A real Stable Diffusion VAE, when the user has one: load a diffusers `AutoencoderKL` or `AutoencoderTiny`
+(the TAESD family: SD 1.x, SDXL, SD3, FLUX.1) from a local folder (config.json + safetensors, or a pipeline
+folder with a vae/ subfolder) or, online, a hub id, and give it the explorer's VAE interface (images in [0, 1],
+`encode` -> posterior with mode()/sample(), `decode`). AutoencoderTiny is deterministic: its posterior has std 0.
 
 diffusers is imported only here, and only when a user asks for an extra VAE (its import costs seconds).
 """
@@ -15,29 +16,38 @@ import torch
 
 from .checkpoint import CheckpointError, read_json
 
+SUPPORTED_CLASSES = ("AutoencoderKL", "AutoencoderTiny")  # diffusers class names accepted by --vae
 UNTRAINED_PSNR_DB = 15.0  # a trained image VAE reconstructs photos far above this; random weights land near 5-10 dB
 
 
 class ExternalVAEError(RuntimeError):
-    """The path or id given with --vae is not a loadable AutoencoderKL; the message says why."""
+    """The path or id given with --vae is not a loadable AutoencoderKL / AutoencoderTiny; the message says why."""
 
 
 class DiffusersVAE(torch.nn.Module):
-    """Adapter: a diffusers AutoencoderKL seen through the explorer's VAE interface."""
+    """Adapter: a diffusers AutoencoderKL or AutoencoderTiny seen through the explorer's VAE interface
+    (both take and return images in [-1, 1]; this adapter takes and returns [0, 1])."""
 
     recon_loss = "mse"
 
     def __init__(self, vae):
         super().__init__()
         self.vae = vae
+        self.class_name = type(vae).__name__
         cfg = vae.config
-        self.downsampling_factor = 2 ** (len(cfg.block_out_channels) - 1)
+        levels = cfg.encoder_block_out_channels if self.class_name == "AutoencoderTiny" else cfg.block_out_channels
+        self.downsampling_factor = 2 ** (len(levels) - 1)
         self.config = SimpleNamespace(image_channels=cfg.in_channels, latent_channels=cfg.latent_channels,
                                       scale_factor=float(cfg.scaling_factor),
                                       shift_factor=float(getattr(cfg, "shift_factor", None) or 0.0))
 
     def encode(self, x: torch.Tensor):
-        """x (B, 3, H, W) in [0, 1] -> diffusers' DiagonalGaussianDistribution (mode(), sample(generator))."""
+        """x (B, 3, H, W) in [0, 1] -> diffusers' DiagonalGaussianDistribution (mode(), sample(generator)), or
+        for AutoencoderTiny a point-mass posterior (std 0, sample() = mode())."""
+        if self.class_name == "AutoencoderTiny":
+            from .models.tiny_autoencoder import DeterministicPosterior
+
+            return DeterministicPosterior(self.vae.encode(x * 2.0 - 1.0).latents)
         return self.vae.encode(x * 2.0 - 1.0).latent_dist
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
@@ -60,24 +70,30 @@ def _local_folder(source: str) -> Path | None:
     except CheckpointError as exc:
         raise ExternalVAEError(str(exc)) from exc
     class_name = config.get("_class_name")
-    if class_name != "AutoencoderKL":
-        raise ExternalVAEError(f"{config_path} describes {class_name or 'no diffusers model'}, not an AutoencoderKL VAE")
+    if class_name not in SUPPORTED_CLASSES:
+        raise ExternalVAEError(f"{config_path} describes {class_name or 'no diffusers model'}, not an AutoencoderKL "
+                               f"or AutoencoderTiny VAE")
     if not list(path.glob("*.safetensors")):
         raise ExternalVAEError(f"{path} has no .safetensors weights (this project never loads pickled weights)")
     return path
 
 
 def load_autoencoder_kl(source: str, device: str | torch.device = "cpu") -> DiffusersVAE:
-    """Load `source` (a local folder, or a hub id such as "stabilityai/sd-vae-ft-mse" when online)."""
+    """Load `source` (a local folder, or a hub id such as "stabilityai/sd-vae-ft-mse" or "madebyollin/taesd"
+    when online) as the diffusers class its config.json names (AutoencoderKL or AutoencoderTiny)."""
     folder = _local_folder(source)
     if folder is None and not re.fullmatch(r"[\w.-]+/[\w.-]+", source):
         raise ExternalVAEError(f"{source} is neither an existing folder nor a hub id like 'owner/name'")
     try:
-        from diffusers import AutoencoderKL
+        import diffusers
     except ImportError as exc:  # pragma: no cover - diffusers is in requirements.txt
         raise ExternalVAEError("loading an extra VAE needs the diffusers package: pip install diffusers") from exc
     try:
-        vae = AutoencoderKL.from_pretrained(str(folder or source), use_safetensors=True)
+        class_name = (read_json(folder / "config.json") if folder else
+                      diffusers.AutoencoderKL.load_config(source)).get("_class_name") or "AutoencoderKL"
+        if class_name not in SUPPORTED_CLASSES:
+            raise ValueError(f"{source} describes {class_name}, not an AutoencoderKL or AutoencoderTiny VAE")
+        vae = getattr(diffusers, class_name).from_pretrained(str(folder or source), use_safetensors=True)
     except Exception as exc:  # noqa: BLE001 - diffusers raises many types (OSError, HTTP errors, ValueError)
         where = "local folder" if folder else "hub id (needs a network connection and the model's safetensors)"
         raise ExternalVAEError(f"could not load {source} as a {where}: {type(exc).__name__}: "

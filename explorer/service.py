@@ -232,7 +232,7 @@ class ModelService:
         params = sum(p.numel() for p in model.parameters())
         self._configs[name] = {
             "name": name, "family": "diffusers_autoencoderkl", "kind": "vae", "dataset": "photos",
-            "description": f"diffusers AutoencoderKL from {source} (f={model.downsampling_factor}, "
+            "description": f"diffusers {model.class_name} from {source} (f={model.downsampling_factor}, "
                            f"{model.config.latent_channels} channels); quality being measured",
             "source": source, "external": True,
             "config": {"image_channels": model.config.image_channels, "latent_channels": model.config.latent_channels,
