@@ -167,7 +167,8 @@ def _tiled(net: nn.Module, x: torch.Tensor, tile: int | None, scale: float) -> t
     `enable_tiling` does the same for memory). Overlapping tiles blended together measured worse here: each
     tile's latent is normalised in its own frame, so averaging latents of neighbouring tiles mixes frames.
     Sides that are not multiples of `tile` are padded (reflect, or replicate when tiny) and the output is
-    cropped to `scale` x the input size."""
+    cropped to `scale` x the input size. Tile borders show (issue 13: ~30 grey levels on a smooth ramp); the
+    shipped photo VAE no longer tiles: norm_statistics="fixed" removes the dependence on the input extent."""
     b, channels, h, w = x.shape
     if not tile or (h <= tile and w <= tile):
         return net(x)
