@@ -197,7 +197,11 @@ def main(argv: list[str] | None = None) -> int:
               "seconds": history[-1]["seconds"] if history else 0.0, "history": history,
               "statistics_from": f"1024 random {tile}x{tile} training tiles"}
     metrics = {k: v for k, v in old_metrics.items() if k not in ("norm_finetune",)}
-    if not args.skip_eval:
+    if args.skip_eval:  # figures of the previous weights must not be passed off as these weights'
+        for key in ("split", "n_images", "mse", "psnr", "ssim", "per_photo", "ramp_seams"):
+            metrics.pop(key, None)
+        metrics["evaluated"] = False
+    else:
         metrics.update(evaluate_vae_photos(model))
         metrics["ramp_seams"] = ramp_seams(model)
     metrics["norm_finetune"] = record
