@@ -40,7 +40,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--device", default=env("EXPLORER_DEVICE", "auto"), help="auto, cpu, cuda, cuda:N or mps")
     parser.add_argument("--checkpoints", default=env("EXPLORER_CHECKPOINTS"), help="checkpoint folder")
     parser.add_argument("--vae", action="append", default=[s for s in env("EXPLORER_VAES", "").split(",") if s],
-                        metavar="PATH_OR_ID", help="extra diffusers AutoencoderKL (folder or hub id); repeatable")
+                        metavar="PATH_OR_ID", help="extra diffusers AutoencoderKL or AutoencoderTiny (folder or hub id); repeatable")
     parser.add_argument("--share", action="store_true", default=env("EXPLORER_SHARE", "") in ("1", "true"),
                         help="create a public share link")
     parser.add_argument("--concurrency", type=int, default=int(env("EXPLORER_CONCURRENCY", "4")),

@@ -1,8 +1,10 @@
 """External VAEs: a real Stable Diffusion VAE, when the user has one. This module owns loading a diffusers
-`AutoencoderKL` from a local folder (config.json + safetensors, or a pipeline folder with a vae/ subfolder) or,
+`AutoencoderKL` or `AutoencoderTiny` (the TAESD
+family: SD 1.x, SDXL, SD3, FLUX.1) from a local folder (config.json + safetensors, or a pipeline folder with a vae/ subfolder) or,
 online, a hub id; the adapter that gives it the explorer's VAE interface (images in [0, 1], `encode` ->
 posterior with mode()/sample(), `decode`); its geometry (factor, latent_shape) for the catalogue; and the
-registry (`ExternalVAEs`) that lists such models in the catalogue and hands them to the loader.
+registry (`ExternalVAEs`) that lists such models in the catalogue and hands them to the loader. AutoencoderTiny is
+deterministic: its posterior has std 0.
 
 A source that is not a loadable VAE is refused with `explorer.messages.Refusal` (codes "external.*"), worded
 for the operator who passed `--vae`. diffusers is imported only when a user asks for an extra VAE (seconds).
@@ -20,6 +22,7 @@ import torch
 from .checkpoint import CheckpointError, read_json
 from .messages import Message, Refusal, define
 
+SUPPORTED_CLASSES = ("AutoencoderKL", "AutoencoderTiny")  # diffusers class names accepted by --vae
 UNTRAINED_PSNR_DB = 15.0  # a trained image VAE reconstructs photos far above this; random weights land near 5-10 dB
 NATURAL_SIDE = 512  # an external VAE is described (and measured) at 512x512, Stable Diffusion's size
 FAMILY = "diffusers_autoencoderkl"
@@ -28,7 +31,7 @@ define({
     "external.is_file": "{source} is a file; give the folder that holds config.json and the safetensors weights",
     "external.no_config": "{path} has no config.json: not a diffusers VAE folder",
     "external.unreadable_config": "{reason}",
-    "external.not_autoencoder": "{path} describes {class_name}, not an AutoencoderKL VAE",
+    "external.not_autoencoder": "{path} describes {class_name}, not an AutoencoderKL or AutoencoderTiny VAE",
     "external.no_class": "no diffusers model",
     "external.no_safetensors": "{path} has no .safetensors weights (this project never loads pickled weights)",
     "external.bad_source": "{source} is neither an existing folder nor a hub id like 'owner/name'",
@@ -36,26 +39,34 @@ define({
     "external.load_failed": "could not load {source} as a {where}: {error}",
     "external.where_folder": "local folder",
     "external.where_hub": "hub id (needs a network connection and the model's safetensors)",
-    "external.description": "diffusers AutoencoderKL from {source} (f={factor}, {channels} channels)",
+    "external.description": "diffusers {class_name} from {source} (f={factor}, {channels} channels)",
 })
 
 
 class DiffusersVAE(torch.nn.Module):
-    """Adapter: a diffusers AutoencoderKL seen through the explorer's VAE interface."""
+    """Adapter: a diffusers AutoencoderKL or AutoencoderTiny seen through the explorer's VAE interface
+    (both take and return images in [-1, 1]; this adapter takes and returns [0, 1])."""
 
     recon_loss = "mse"
 
     def __init__(self, vae):
         super().__init__()
         self.vae = vae
+        self.class_name = type(vae).__name__
         cfg = vae.config
-        self.downsampling_factor = 2 ** (len(cfg.block_out_channels) - 1)
+        levels = cfg.encoder_block_out_channels if self.class_name == "AutoencoderTiny" else cfg.block_out_channels
+        self.downsampling_factor = 2 ** (len(levels) - 1)
         self.config = SimpleNamespace(image_channels=cfg.in_channels, latent_channels=cfg.latent_channels,
                                       scale_factor=float(cfg.scaling_factor),
                                       shift_factor=float(getattr(cfg, "shift_factor", None) or 0.0))
 
     def encode(self, x: torch.Tensor):
-        """x (B, 3, H, W) in [0, 1] -> diffusers' DiagonalGaussianDistribution (mode(), sample(generator))."""
+        """x (B, 3, H, W) in [0, 1] -> diffusers' DiagonalGaussianDistribution (mode(), sample(generator)), or
+        for AutoencoderTiny a point-mass posterior (std 0, sample() = mode())."""
+        if self.class_name == "AutoencoderTiny":
+            from .models.tiny_autoencoder import DeterministicPosterior
+
+            return DeterministicPosterior(self.vae.encode(x * 2.0 - 1.0).latents)
         return self.vae.encode(x * 2.0 - 1.0).latent_dist
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
@@ -78,7 +89,7 @@ def _local_folder(source: str) -> Path | None:
     except CheckpointError as exc:
         raise Refusal("external.unreadable_config", reason=str(exc)) from exc
     class_name = config.get("_class_name")
-    if class_name != "AutoencoderKL":
+    if class_name not in SUPPORTED_CLASSES:
         raise Refusal("external.not_autoencoder", path=str(config_path),
                       class_name=class_name or Message("external.no_class"))
     if not list(path.glob("*.safetensors")):
@@ -87,17 +98,22 @@ def _local_folder(source: str) -> Path | None:
 
 
 def load_autoencoder_kl(source: str, device: str | torch.device = "cpu") -> DiffusersVAE:
-    """Load `source` (a local folder, or a hub id such as "stabilityai/sd-vae-ft-mse" when online), in eval
-    mode on `device`. Refusal ("external.*") naming the reason when it is not a loadable AutoencoderKL."""
+    """Load `source` (a local folder, or a hub id such as "stabilityai/sd-vae-ft-mse" or "madebyollin/taesd"
+    when online) as the diffusers class its config.json names (AutoencoderKL or AutoencoderTiny), in eval mode on
+    `device`. Refusal ("external.*") naming the reason when it is not a loadable VAE of those classes."""
     folder = _local_folder(source)
     if folder is None and not re.fullmatch(r"[\w.-]+/[\w.-]+", source):
         raise Refusal("external.bad_source", source=source)
     try:
-        from diffusers import AutoencoderKL
+        import diffusers
     except ImportError as exc:  # pragma: no cover - diffusers is in requirements.txt
         raise Refusal("external.no_diffusers") from exc
     try:
-        vae = AutoencoderKL.from_pretrained(str(folder or source), use_safetensors=True)
+        class_name = (read_json(folder / "config.json") if folder else
+                      diffusers.AutoencoderKL.load_config(source)).get("_class_name") or "AutoencoderKL"
+        if class_name not in SUPPORTED_CLASSES:
+            raise ValueError(f"{source} describes {class_name}, not an AutoencoderKL or AutoencoderTiny VAE")
+        vae = getattr(diffusers, class_name).from_pretrained(str(folder or source), use_safetensors=True)
     except Exception as exc:  # noqa: BLE001 - diffusers raises many types (OSError, HTTP errors, ValueError)
         where = Message("external.where_folder" if folder else "external.where_hub")
         first_line = (str(exc).splitlines() or [""])[0][:300]
@@ -165,8 +181,9 @@ class ExternalVAEs:
         geometry = AutoencoderKLGeometry(int(model.config.image_channels), int(model.config.latent_channels),
                                          int(model.downsampling_factor))
         config = {"family": FAMILY, "kind": "vae", "dataset": "photos", "source": source, "external": True,
-                  "description": str(Message("external.description", source=source, factor=geometry.factor,
-                                             channels=geometry.latent_channels)) + "; quality being measured",
+                  "description": str(Message("external.description", class_name=model.class_name, source=source,
+                                             factor=geometry.factor, channels=geometry.latent_channels))
+                                 + "; quality being measured",
                   "config": {"image_channels": geometry.image_channels, "latent_channels": geometry.latent_channels,
                              "factor": geometry.factor, "scale_factor": model.config.scale_factor,
                              "shift_factor": model.config.shift_factor}}

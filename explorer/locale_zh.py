@@ -21,7 +21,7 @@ ZH: dict[str, str] = {
     "external.is_file": "{source} 是一个文件；请给出包含 config.json 和 safetensors 权重的文件夹",
     "external.no_config": "{path} 里没有 config.json：不是 diffusers 的 VAE 文件夹",
     "external.unreadable_config": "无法读取 VAE 的配置：{reason}",
-    "external.not_autoencoder": "{path} 描述的是 {class_name}，不是 AutoencoderKL VAE",
+    "external.not_autoencoder": "{path} 描述的是 {class_name}，不是 AutoencoderKL 或 AutoencoderTiny VAE",
     "external.no_class": "不是 diffusers 模型",
     "external.no_safetensors": "{path} 里没有 .safetensors 权重（本项目从不加载 pickle 权重）",
     "external.bad_source": "{source} 既不是已存在的文件夹，也不是形如 'owner/name' 的 hub id",
@@ -29,7 +29,7 @@ ZH: dict[str, str] = {
     "external.load_failed": "无法把 {source} 作为{where}加载：{error}",
     "external.where_folder": "本地文件夹",
     "external.where_hub": "hub id（需要网络连接以及该模型的 safetensors 权重）",
-    "external.description": "来自 {source} 的 diffusers AutoencoderKL（f={factor}，{channels} 个通道）",
+    "external.description": "来自 {source} 的 diffusers {class_name}（f={factor}，{channels} 个通道）",
 
     # ---- image input and reconstruction ---------------------------------------------------------------------
     # explorer/image_input.py: notes of what decoding and preparation did, and refusals

@@ -145,7 +145,7 @@ class ModelService:
         return thread
 
     def add_external_vae(self, source: str) -> str:
-        """Load a diffusers AutoencoderKL (local folder or hub id) now and serve it like a shipped VAE.
+        """Load a diffusers AutoencoderKL or AutoencoderTiny (local folder or hub id) now and serve it like a shipped VAE.
         Its reconstruction quality is measured in the background (see `measure_external`). Returns its name;
         raises a Refusal ("external.*") with a clear message if `source` is not a loadable VAE."""
         return self.externals.add(source, self.base_device)

@@ -82,3 +82,56 @@ def test_hub_id_offline_is_reported_and_the_app_still_starts(monkeypatch, tiny_c
     assert "stabilityai/sd-vae-ft-mse" in err and "starting without it" in err
     assert not any(n.startswith("ext:") for n in service.names())
     assert demo is not None
+
+
+# ---- AutoencoderTiny (the TAESD family), same path and checks -------------------------------------------------
+@pytest.fixture(scope="module")
+def tiny_taesd_dir(tmp_path_factory):
+    import torch
+
+    torch.manual_seed(0)
+    vae = diffusers.AutoencoderTiny(encoder_block_out_channels=(8, 8, 8, 8), decoder_block_out_channels=(8, 8, 8, 8),
+                                    num_encoder_blocks=(1, 1, 1, 1), num_decoder_blocks=(1, 1, 1, 1),
+                                    latent_channels=4)
+    folder = tmp_path_factory.mktemp("tiny-taesd")
+    vae.save_pretrained(folder / "vae")  # a pipeline-style folder: the VAE in vae/
+    return folder
+
+
+def test_local_autoencoder_tiny_is_served_like_a_shipped_vae(tiny_taesd_dir, tiny_checkpoint_dir):
+    from explorer.service import ModelService
+
+    service = ModelService(tiny_checkpoint_dir, device="cpu")
+    name = service.add_external_vae(str(tiny_taesd_dir))
+    assert name in service.names("vae", dataset="photos")
+    entry = next(m for m in service.models() if m["name"] == name)
+    assert entry["latent_shape"] == [4, 64, 64] and entry["factor"] == 8 and entry["external"]
+    assert "AutoencoderTiny" in entry["description"]
+
+    photo = np.random.default_rng(0).random((1, 3, 512, 512), dtype=np.float32)
+    out = service.encode(name, photo, sample=True, seed=3)
+    assert out["z"].shape == (1, 4, 64, 64) and photo.size / out["z"].size == 48.0
+    assert not out["std"].any() and np.array_equal(out["z"], out["mean"])  # deterministic: std 0
+    assert service.decode(name, out["z"]).shape == (1, 3, 512, 512)
+
+    metrics = service.measure_external(name)
+    assert metrics["untrained"] is True and metrics["psnr"] < 15  # random weights are labelled as such
+    assert "UNTRAINED" in service.config(name)["description"]
+
+
+def test_autoencoder_tiny_folder_without_safetensors_or_with_another_class_is_refused(tiny_taesd_dir, tmp_path):
+    import shutil
+
+    from explorer.external_vae import ExternalVAEError, load_autoencoder_kl
+
+    pickled = tmp_path / "pickled"
+    shutil.copytree(tiny_taesd_dir / "vae", pickled)
+    for weights in pickled.glob("*.safetensors"):
+        weights.unlink()
+    with pytest.raises(ExternalVAEError, match="no .safetensors weights"):
+        load_autoencoder_kl(str(pickled))
+    config = json.loads((tiny_taesd_dir / "vae" / "config.json").read_text())
+    assert config["_class_name"] == "AutoencoderTiny"
+    (pickled / "config.json").write_text(json.dumps({**config, "_class_name": "UNet2DModel"}))
+    with pytest.raises(ExternalVAEError, match="UNet2DModel, not an AutoencoderKL or AutoencoderTiny"):
+        load_autoencoder_kl(str(pickled))

@@ -27,6 +27,35 @@ class SDVAEConfig:
     scale_factor: float = 1.0
     shift_factor: float = 0.0
     tile_size: int | None = None  # run encode/decode on tiles of this many pixels (the training crop size)
+    # "input": GroupNorm statistics of each input (or tile); "fixed": statistics frozen after training (like
+    # BatchNorm at inference), so the network is purely convolutional and runs on whole photos without tiles
+    norm_statistics: str = "input"
+    # pixels of mirrored border added around a whole-photo input (and border_pad / f latents around a latent)
+    # before the network runs, cropped after: the photo's own edge then sits away from the convs' zero padding
+    border_pad: int = 0
+
+
+class FixedGroupNorm(nn.GroupNorm):
+    """GroupNorm with frozen per-group statistics (buffers `group_mean`, `group_var`, shape (groups,)) instead of
+    the statistics of each input: y = (x - mean_g) / sqrt(var_g + eps) * weight + bias, a per-channel affine map.
+    Nothing depends on the size or position of the input, so tiles are unnecessary and no tile borders exist.
+    Same weight/bias keys as nn.GroupNorm, plus the two buffers."""
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5):
+        super().__init__(num_groups, num_channels, eps=eps)
+        self.register_buffer("group_mean", torch.zeros(num_groups))
+        self.register_buffer("group_var", torch.ones(num_groups))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        per_channel = self.num_channels // self.num_groups
+        mean = self.group_mean.repeat_interleave(per_channel)
+        inv_std = torch.rsqrt(self.group_var + self.eps).repeat_interleave(per_channel)
+        scale = (self.weight * inv_std)[None, :, None, None]
+        return x * scale + (self.bias - mean * self.weight * inv_std)[None, :, None, None]
+
+
+def _norm(groups: int, channels: int, fixed: bool = False) -> nn.GroupNorm:
+    return FixedGroupNorm(groups, channels) if fixed else nn.GroupNorm(groups, channels)
 
     @property
     def factor(self) -> int:
@@ -41,11 +70,11 @@ class SDVAEConfig:
 
 
 class ResBlock(nn.Module):
-    def __init__(self, c_in: int, c_out: int, groups: int):
+    def __init__(self, c_in: int, c_out: int, groups: int, fixed_norm: bool = False):
         super().__init__()
         self.block = nn.Sequential(
-            nn.GroupNorm(groups, c_in), nn.SiLU(), nn.Conv2d(c_in, c_out, 3, padding=1),
-            nn.GroupNorm(groups, c_out), nn.SiLU(), nn.Conv2d(c_out, c_out, 3, padding=1),
+            _norm(groups, c_in, fixed_norm), nn.SiLU(), nn.Conv2d(c_in, c_out, 3, padding=1),
+            _norm(groups, c_out, fixed_norm), nn.SiLU(), nn.Conv2d(c_out, c_out, 3, padding=1),
         )
         self.skip = nn.Conv2d(c_in, c_out, 1) if c_in != c_out else nn.Identity()
 
@@ -56,9 +85,9 @@ class ResBlock(nn.Module):
 class SelfAttention(nn.Module):
     """Single-head attention over spatial positions, as in the SD VAE's mid block."""
 
-    def __init__(self, channels: int, groups: int):
+    def __init__(self, channels: int, groups: int, fixed_norm: bool = False):
         super().__init__()
-        self.norm = nn.GroupNorm(groups, channels)
+        self.norm = _norm(groups, channels, fixed_norm)
         self.qkv = nn.Conv2d(channels, 3 * channels, 1)
         self.out = nn.Conv2d(channels, channels, 1)
 
@@ -70,11 +99,11 @@ class SelfAttention(nn.Module):
         return x + self.out(attended.transpose(1, 2).reshape(b, c, h, w))
 
 
-def _mid_block(channels: int, groups: int, attention: bool) -> nn.Sequential:
-    layers: list[nn.Module] = [ResBlock(channels, channels, groups)]
+def _mid_block(channels: int, groups: int, attention: bool, fixed: bool = False) -> nn.Sequential:
+    layers: list[nn.Module] = [ResBlock(channels, channels, groups, fixed)]
     if attention:
-        layers.append(SelfAttention(channels, groups))
-    layers.append(ResBlock(channels, channels, groups))
+        layers.append(SelfAttention(channels, groups, fixed))
+    layers.append(ResBlock(channels, channels, groups, fixed))
     return nn.Sequential(*layers)
 
 
@@ -85,39 +114,60 @@ class SDVAE(VAEBase):
         self.recon_loss = config.recon_loss
         self.downsampling_factor = config.factor
         g = config.norm_groups
+        if config.norm_statistics not in ("input", "fixed"):
+            raise ValueError(f"norm_statistics must be 'input' or 'fixed', got {config.norm_statistics!r}")
+        fixed = config.norm_statistics == "fixed"
         widths = [config.base_channels * m for m in config.channel_mults]
 
         enc: list[nn.Module] = [nn.Conv2d(config.image_channels, widths[0], 3, padding=1)]
         c = widths[0]
         for level, width in enumerate(widths):
             for _ in range(config.num_res_blocks):
-                enc.append(ResBlock(c, width, g))
+                enc.append(ResBlock(c, width, g, fixed))
                 c = width
             if level < len(widths) - 1:
                 enc.append(nn.Conv2d(c, c, 3, stride=2, padding=1))
-        enc += [_mid_block(c, g, config.mid_attention), nn.GroupNorm(g, c), nn.SiLU(),
+        enc += [_mid_block(c, g, config.mid_attention, fixed), _norm(g, c, fixed), nn.SiLU(),
                 nn.Conv2d(c, 2 * config.latent_channels, 3, padding=1),
                 nn.Conv2d(2 * config.latent_channels, 2 * config.latent_channels, 1)]
         self.encoder = nn.Sequential(*enc)
 
         dec: list[nn.Module] = [nn.Conv2d(config.latent_channels, config.latent_channels, 1),
                                 nn.Conv2d(config.latent_channels, c, 3, padding=1),
-                                _mid_block(c, g, config.mid_attention)]
+                                _mid_block(c, g, config.mid_attention, fixed)]
         for level, width in reversed(list(enumerate(widths))):
             for _ in range(config.num_res_blocks + 1):
-                dec.append(ResBlock(c, width, g))
+                dec.append(ResBlock(c, width, g, fixed))
                 c = width
             if level > 0:
                 dec += [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(c, c, 3, padding=1)]
-        dec += [nn.GroupNorm(g, c), nn.SiLU(), nn.Conv2d(c, config.image_channels, 3, padding=1)]
+        dec += [_norm(g, c, fixed), nn.SiLU(), nn.Conv2d(c, config.image_channels, 3, padding=1)]
         self.decoder = nn.Sequential(*dec)
 
     def _encode_params(self, x_net: torch.Tensor) -> torch.Tensor:
-        return _tiled(self.encoder, x_net, self.config.tile_size, 1 / self.downsampling_factor)
+        if self.config.tile_size:
+            return _tiled(self.encoder, x_net, self.config.tile_size, 1 / self.downsampling_factor)
+        return _with_border(self.encoder, x_net, self.config.border_pad, self.downsampling_factor, 1 / self.downsampling_factor)
 
     def decode_raw(self, z: torch.Tensor) -> torch.Tensor:
         tile = self.config.tile_size
-        return _tiled(self.decoder, z, tile // self.downsampling_factor if tile else None, self.downsampling_factor)
+        if tile:
+            return _tiled(self.decoder, z, tile // self.downsampling_factor, self.downsampling_factor)
+        f = self.downsampling_factor
+        return _with_border(self.decoder, z, self.config.border_pad // f, 1, f)
+
+
+def _with_border(net: nn.Module, x: torch.Tensor, pad: int, multiple: int, scale: float) -> torch.Tensor:
+    """net(x) on x mirrored by `pad` elements on every side (replicated where x is too small to mirror), the
+    output cropped back to `scale` x the input size; pad 0 -> net(x). `multiple`: pad is rounded down to it."""
+    pad -= pad % multiple
+    if pad <= 0:
+        return net(x)
+    h, w = x.shape[-2:]
+    mode = "reflect" if pad < h and pad < w else "replicate"
+    out = net(nn.functional.pad(x, (pad, pad, pad, pad), mode=mode))
+    p = round(pad * scale)
+    return out[..., p: p + round(h * scale), p: p + round(w * scale)]
 
 
 def _tiled(net: nn.Module, x: torch.Tensor, tile: int | None, scale: float) -> torch.Tensor:
@@ -128,7 +178,8 @@ def _tiled(net: nn.Module, x: torch.Tensor, tile: int | None, scale: float) -> t
     `enable_tiling` does the same for memory). Overlapping tiles blended together measured worse here: each
     tile's latent is normalised in its own frame, so averaging latents of neighbouring tiles mixes frames.
     Sides that are not multiples of `tile` are padded (reflect, or replicate when tiny) and the output is
-    cropped to `scale` x the input size."""
+    cropped to `scale` x the input size. Tile borders show (issue 13: ~30 grey levels on a smooth ramp); the
+    shipped photo VAE no longer tiles: norm_statistics="fixed" removes the dependence on the input extent."""
     b, channels, h, w = x.shape
     if not tile or (h <= tile and w <= tile):
         return net(x)
