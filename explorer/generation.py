@@ -28,7 +28,7 @@ import torch
 
 from .diffusion import DEFAULT_SPACING, MAX_STEPS, SAMPLERS, SPACINGS, NoiseSchedule, sample_progressive
 from .messages import Message, Refusal, define
-from .validation import MAX_SEED, real_number, seed as parse_seed, whole_number
+from .validation import real_number, seed as parse_seed, whole_number
 
 SPACES = ("latent", "pixel")
 NULL_LABEL = 10  # the UNet's "no digit" class, used for unconditional samples and classifier-free guidance
