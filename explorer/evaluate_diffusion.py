@@ -4,6 +4,7 @@
     python -m explorer.evaluate_diffusion ldm-mnist --guidance 1 2 3 5 --per-digit 20
     python -m explorer.evaluate_diffusion --steps 50 --sampler ddpm
     python -m explorer.evaluate_diffusion --steps 1 2 3 5 10 --spacing trailing leading --per-digit 20
+    python -m explorer.evaluate_diffusion ldm-mnist --guidance 5 --steps 5 10 50 --seed 2000 --x0-clip off
 
 Samples are drawn through the same generation path as the app (explorer.generation), with fixed
 seeds (seed + digit for the batch of each digit), so every figure can be re-run exactly.
@@ -116,10 +117,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--guidance", type=float, nargs="+", default=[EVAL_SETTINGS["guidance"]])
     parser.add_argument("--seed", type=int, default=EVAL_SETTINGS["seed"])
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--x0-clip", choices=("checkpoint", "off"), default="checkpoint",
+                        help="'off' samples without clipping the x0 prediction (the checkpoint's schedule otherwise)")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     service = ModelService(args.checkpoints, device="cpu")
+    if args.x0_clip == "off":  # this process only: the schedule the sampler reads from the in-memory config
+        for name in service.names("denoiser"):
+            service.config(name)["schedule"] = {**service.config(name).get("schedule", {}), "clip_sample": False}
     print(f"{'denoiser':16s} {'space':6s} {'sampler':7s} {'spacing':8s} {'steps':>5s} {'guid.':>5s} "
           f"{'agreement':>9s} {'conf.':>6s} {'worst digit':>12s} {'smudged':>8s} {'train':>22s} {'seconds':>8s}")
     for name in args.names or service.names("denoiser"):

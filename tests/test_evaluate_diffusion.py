@@ -23,3 +23,16 @@ def test_clip_range_is_the_quantile_of_absolute_values_rounded_up():
     expected = np.quantile(np.abs(samples.numpy().astype(np.float64)), 0.999)
     assert clip_range_from(samples) == np.ceil(expected * 100) / 100
     assert clip_range_from(samples, quantile=1.0) == 4.0
+
+
+def test_latent_denoisers_clip_x0_to_their_training_range_and_pixel_ones_to_one():
+    from explorer.recipes import DIFFUSION_RECIPES
+    from explorer.trainers.diffusion import schedule_for
+
+    latent = next(r for r in DIFFUSION_RECIPES.values() if r.space == "latent")
+    pixel = next(r for r in DIFFUSION_RECIPES.values() if r.space == "pixel")
+    z = torch.randn(200, 4, 7, 7, generator=torch.Generator().manual_seed(0)) * 1.5
+    schedule = schedule_for(latent, z)
+    assert schedule["clip_sample"] and schedule["use_clipped_model_output"]
+    assert schedule["clip_sample_range"] == clip_range_from(z) and 4.0 < schedule["clip_sample_range"] < 6.0
+    assert schedule_for(pixel, z)["clip_sample"] and "clip_sample_range" not in schedule_for(pixel, z)

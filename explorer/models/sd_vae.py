@@ -34,6 +34,17 @@ class SDVAEConfig:
     # before the network runs, cropped after: the photo's own edge then sits away from the convs' zero padding
     border_pad: int = 0
 
+    @property
+    def factor(self) -> int:
+        """Spatial downsampling per side: one stride-2 convolution between consecutive levels."""
+        return 2 ** (len(self.channel_mults) - 1)
+
+    def latent_shape(self, input_shape: tuple[int, int, int]) -> tuple[int, int, int]:
+        """(C, H, W) image -> (latent_channels, ceil(H / f), ceil(W / f)) (stride-2 convolutions with padding 1
+        round up); e.g. f = 4: (1, 28, 28) -> (4, 7, 7)."""
+        _, h, w = input_shape
+        return (self.latent_channels, -(-h // self.factor), -(-w // self.factor))
+
 
 class FixedGroupNorm(nn.GroupNorm):
     """GroupNorm with frozen per-group statistics (buffers `group_mean`, `group_var`, shape (groups,)) instead of
@@ -56,17 +67,6 @@ class FixedGroupNorm(nn.GroupNorm):
 
 def _norm(groups: int, channels: int, fixed: bool = False) -> nn.GroupNorm:
     return FixedGroupNorm(groups, channels) if fixed else nn.GroupNorm(groups, channels)
-
-    @property
-    def factor(self) -> int:
-        """Spatial downsampling per side: one stride-2 convolution between consecutive levels."""
-        return 2 ** (len(self.channel_mults) - 1)
-
-    def latent_shape(self, input_shape: tuple[int, int, int]) -> tuple[int, int, int]:
-        """(C, H, W) image -> (latent_channels, ceil(H / f), ceil(W / f)) (stride-2 convolutions with padding 1
-        round up); e.g. f = 4: (1, 28, 28) -> (4, 7, 7)."""
-        _, h, w = input_shape
-        return (self.latent_channels, -(-h // self.factor), -(-w // self.factor))
 
 
 class ResBlock(nn.Module):

@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 from .. import data, roles
 from ..checkpoint import load_checkpoint, save_checkpoint, update_metrics
-from ..diffusion import NoiseSchedule
+from ..diffusion import NoiseSchedule, clip_range_from
 from ..models import build_model
 from ..optim import set_cosine_lr
 from ..recipes import DIFFUSION_RECIPES, DiffusionRecipe
@@ -33,9 +33,15 @@ RECIPES = DIFFUSION_RECIPES
 NULL_LABEL = 10  # the UNet's extra class: "no digit" for classifier-free guidance
 
 
-def schedule_for(recipe: DiffusionRecipe) -> dict:
-    """The NoiseSchedule config saved with a checkpoint: clip x0_hat only for pixels in [-1, 1]."""
-    return {**recipe.schedule, "clip_sample": recipe.space == "pixel"}
+def schedule_for(recipe: DiffusionRecipe, x: torch.Tensor | None = None) -> dict:
+    """The NoiseSchedule config saved with a checkpoint. x0_hat is clipped to the range of the training data `x`
+    (N, C, H, W): [-1, 1] for pixels; for latents, clip_range_from(x) (the 99.9% quantile of |z x scale_factor|),
+    with DDIM re-deriving eps from the clipped prediction. Measured on ldm-mnist (README, "Why more steps were
+    worse"): without the clip, 50 DDIM steps drew the requested digit 92.4% of the time, with it 98.2%."""
+    if recipe.space == "pixel" or x is None:
+        return {**recipe.schedule, "clip_sample": recipe.space == "pixel"}
+    return {**recipe.schedule, "clip_sample": True, "clip_sample_range": clip_range_from(x),
+            "use_clipped_model_output": True}
 
 
 @torch.no_grad()
@@ -121,7 +127,7 @@ def build_checkpoint(recipe: DiffusionRecipe, out_dir: Path, mnist_idx: str | No
                "threads": torch.get_num_threads(), "history": history}
     save_checkpoint(out_dir / recipe.name, model, name=recipe.name, family="unet", kind="denoiser",
                     dataset="mnist", metrics=metrics, description=recipe.description, space=recipe.space,
-                    vae=recipe.vae, scale_factor=scale, schedule=schedule_for(recipe),
+                    vae=recipe.vae, scale_factor=scale, schedule=schedule_for(recipe, x),
                     sample_shape=list(x.shape[1:]))
     if evaluate:
         metrics = grade_checkpoint(out_dir, recipe.name, per_digit=per_digit)
