@@ -18,6 +18,7 @@ that latent's own map position.
 """
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 import time
@@ -123,17 +124,33 @@ class UMAPProjection:
         x = flatten(latents)
         start = time.perf_counter()
         reducer = umap.UMAP(n_components=2, **{**UMAP_PARAMS, **params})
-        coords = reducer.fit_transform(x).astype(np.float64)
+        with keep_torch_threads():
+            coords = reducer.fit_transform(x).astype(np.float64)
         proj = cls(reducer, coords, time.perf_counter() - start)
         proj.transform(x[: min(len(x), 8)])  # compile `transform` now, not on a user's click
         return proj
 
     def transform(self, latents: np.ndarray) -> np.ndarray:
-        with self._lock:
+        with self._lock, keep_torch_threads():
             return np.asarray(self.reducer.transform(flatten(latents)), dtype=np.float64)
 
 
 Projection = PCAProjection | IdentityProjection | UMAPProjection
+
+
+@contextlib.contextmanager
+def keep_torch_threads():
+    """Run a numba (UMAP) call without it changing torch's thread count. numba's OpenMP layer sets this thread's
+    OpenMP thread count, which torch also reads: after a UMAP fit in the main thread torch ran on 2 threads instead
+    of the app's 1 (measured), and a process forked after that (a ZeroGPU worker) deadlocked in OpenMP."""
+    import torch  # noqa: PLC0415 - loaded already wherever a projection is fitted
+
+    before = torch.get_num_threads()
+    try:
+        yield
+    finally:
+        if torch.get_num_threads() != before:
+            torch.set_num_threads(before)
 
 
 def fit_projection(latents: np.ndarray, method: str, **umap_params) -> Projection:

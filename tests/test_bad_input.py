@@ -120,7 +120,7 @@ def test_upload_over_the_size_limit_is_refused_by_the_server(app_server):
 
 def test_missing_file_and_bad_fit(app_server, tmp_path):
     _, client = app_server
-    kind, message = raw_call(app_server[0], "reconstruct", f'{{"data": [null, "{MODEL}", false, 0, "crop"]}}')
+    kind, message = raw_call(app_server[0], "reconstruct", f'{{"data": [null, "{MODEL}", false, 0, "crop", 512]}}')
     assert kind == "error" and "no image file was given" in message
     path = tmp_path / "digit.png"
     Image.fromarray(digit_uint8(DIGIT_INDEX)).save(path)
@@ -141,10 +141,10 @@ RAW = [
     ("generate", '[3, Infinity, 10, "ddim", 3, "latent"]', "seed must be a whole number"),
     ("generate", '[3, 0, NaN, "ddim", 3, "latent"]', "steps must be a whole number"),
     ("generate", '[3, 0, 10, "ddim", NaN, "latent"]', "guidance must be a number from 0 to 20, got nan"),
-    ("compression", "[NaN, 512, 3, 8, 4]", "height must be a whole number"),
-    ("compression", "[512, 512, 3, Infinity, 4]", "factor f must be a whole number"),
-    ("compression", "[512, null, 3, 8, 4]", "width must be a whole number"),
-    ("reconstruct", f'[null, "{MODEL}", true, NaN, "crop"]', "seed must be a whole number"),
+    ("compression", "[NaN, 512, 3, 8, 4, false]", "height H must be a whole number"),
+    ("compression", "[512, 512, 3, Infinity, 4, false]", "downsampling factor f must be a whole number"),
+    ("compression", "[512, null, 3, 8, 4, false]", "width W is empty"),
+    ("reconstruct", f'[null, "{MODEL}", true, NaN, "crop", 512]', "must be a whole number"),
     ("interpolate", f'[1, 2, 0.5]', "enough input values"),  # too few inputs
 ]
 
@@ -172,8 +172,8 @@ OUT_OF_RANGE = [
     ("/generate", (3, 0, 10**9, "ddim", 3.0, "latent"), "steps must be between 1 and 1000"),
     ("/generate", (3, 0, 10, "ddim", -1.0, "latent"), "guidance must be between 0 and 20"),
     ("/generate", (3, 0, 10, "ddim", 1e9, "latent"), "guidance must be between 0 and 20"),
-    ("/compression", (10**12, 512, 3, 8, 4), "height must be between 1 and"),
-    ("/compression", (512, -8, 3, 8, 4), "width must be between 1 and"),
+    ("/compression", (10**12, 512, 3, 8, 4), "height H must be between 1 and"),
+    ("/compression", (512, -8, 3, 8, 4), "width W must be between 1 and"),
     ("/compression", (512, 512, 3, 0, 4), "factor f must be between 1 and"),
     ("/compression", (512, 512, 3, 8, 0), "latent channels c must be between 1 and"),
 ]

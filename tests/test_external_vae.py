@@ -51,10 +51,10 @@ def test_folder_that_is_not_a_vae_gives_a_clear_message(tmp_path):
     with pytest.raises(Refusal) as not_vae:
         load_autoencoder_kl(str(tmp_path))
     assert not_vae.value.code == "external.not_autoencoder"
-    assert str(not_vae.value) == f"{tmp_path / 'config.json'} describes UNet2DModel, not an AutoencoderKL VAE"
-    assert word(not_vae.value, "zh") == f"{tmp_path / 'config.json'} 描述的是 UNet2DModel，不是 AutoencoderKL VAE"
+    assert str(not_vae.value) == f"{tmp_path / 'config.json'} describes UNet2DModel, not an AutoencoderKL or AutoencoderTiny VAE"
+    assert word(not_vae.value, "zh") == f"{tmp_path / 'config.json'} 描述的是 UNet2DModel，不是 AutoencoderKL 或 AutoencoderTiny VAE"
     (tmp_path / "config.json").write_text(json.dumps({}))
-    with pytest.raises(Refusal, match="describes no diffusers model, not an AutoencoderKL VAE"):
+    with pytest.raises(Refusal, match="describes no diffusers model, not an AutoencoderKL or AutoencoderTiny VAE"):
         load_autoencoder_kl(str(tmp_path))
     (tmp_path / "config.json").write_text("{ not json")
     with pytest.raises(Refusal, match="^corrupt JSON in .*config.json"):
@@ -122,16 +122,17 @@ def test_local_autoencoder_tiny_is_served_like_a_shipped_vae(tiny_taesd_dir, tin
 def test_autoencoder_tiny_folder_without_safetensors_or_with_another_class_is_refused(tiny_taesd_dir, tmp_path):
     import shutil
 
-    from explorer.external_vae import ExternalVAEError, load_autoencoder_kl
+    from explorer.external_vae import load_autoencoder_kl
+    from explorer.messages import Refusal
 
     pickled = tmp_path / "pickled"
     shutil.copytree(tiny_taesd_dir / "vae", pickled)
     for weights in pickled.glob("*.safetensors"):
         weights.unlink()
-    with pytest.raises(ExternalVAEError, match="no .safetensors weights"):
+    with pytest.raises(Refusal, match="no .safetensors weights"):
         load_autoencoder_kl(str(pickled))
     config = json.loads((tiny_taesd_dir / "vae" / "config.json").read_text())
     assert config["_class_name"] == "AutoencoderTiny"
     (pickled / "config.json").write_text(json.dumps({**config, "_class_name": "UNet2DModel"}))
-    with pytest.raises(ExternalVAEError, match="UNet2DModel, not an AutoencoderKL or AutoencoderTiny"):
+    with pytest.raises(Refusal, match="UNet2DModel, not an AutoencoderKL or AutoencoderTiny"):
         load_autoencoder_kl(str(pickled))

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from explorer.checkpoint import save_checkpoint
-from explorer.diffusion import NoiseSchedule
+from explorer.diffusion import NoiseSchedule, clip_range_from
 from explorer.generation import (GenerationRequest, RunCache, denoiser_for, generate, guided_eps, schedule_of,
                                  validate_request)
 from explorer.messages import Refusal, word
@@ -313,7 +313,10 @@ def test_trainer_writes_a_loadable_denoiser_checkpoint(service, tmp_path, monkey
     model, config, saved = load_checkpoint(tmp_path / "ldm-test")
     assert config["kind"] == "denoiser" and config["space"] == "latent" and config["vae"] == "tiny-sd-mnist"
     assert config["scale_factor"] == pytest.approx(service.config("tiny-sd-mnist")["config"]["scale_factor"])
-    assert config["schedule"]["clip_sample"] is False and config["sample_shape"] == [4, 7, 7]
+    # a latent denoiser clips its x0 prediction to the range of its own training latents (explorer.diffusion)
+    latents = np.concatenate([service.encode("tiny-sd-mnist", small.images[:, None])["mean"]]) * config["scale_factor"]
+    assert config["schedule"]["clip_sample"] is True and config["schedule"]["use_clipped_model_output"] is True
+    assert config["schedule"]["clip_sample_range"] == clip_range_from(latents) and config["sample_shape"] == [4, 7, 7]
     assert saved["history"][0]["loss"] > 0 and saved["params"] == sum(p.numel() for p in model.parameters())
 
 
