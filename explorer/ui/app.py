@@ -41,6 +41,8 @@ APP_CSS = """
 }
 .gradio-container table td, .gradio-container table th { white-space: nowrap; }
 .gradio-container table .lsx-long, .gradio-container table .lsx-long * { white-space: normal; }
+/* a long cell wraps at spaces only: Chinese runs stay whole too ("参数" is not split between two lines) */
+.gradio-container table .lsx-long, .gradio-container table .lsx-long * { word-break: keep-all !important; }
 .gradio-container table td.lsx-long { min-width: 14em; }
 .gradio-container .prose table, .gradio-container .md table {
   display: block; max-width: 100%; overflow-x: auto; -webkit-overflow-scrolling: touch;
