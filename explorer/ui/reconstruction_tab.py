@@ -6,7 +6,7 @@ Logic: explorer/reconstruction.py (validate_request, run_request, defaults); pic
 explorer/views/reconstruction.py. Public API: /reconstruct (image file, model[, sample, seed, fit, max_side])
 -> reconstruction PNG + JSON, refusals in English.
 
-Every input change runs ONE event (`show`). Its js stamps a request token; a reply older than the newest
+Every user action runs ONE event (`show`): the page load, a new source, a control the user changed. Its js stamps a request token; a reply older than the newest
 request this page has sent is dropped (gr.skip), so what is shown is always what the controls say. A refused
 input (bad seed while sampling, an unreadable file, an empty drawing) clears the results and says why, in the
 page's language, in place of them; the seed is read only when sampling.
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from concurrent.futures import Future
 from dataclasses import replace
 
 import gradio as gr
@@ -46,10 +47,14 @@ BRUSH_JS = """() => { const pick = () => { const root = document.querySelector('
 
 class Results:
     """A few recent reconstructions by (request, source content), shared by every page: a language switch or a
-    comparison toggled back re-words results instead of running the model again."""
+    comparison toggled back re-words results instead of running the model again. Single flight: a request equal
+    to one still running waits for that run instead of starting its own (an example click changes source, model
+    and comparison at once, and the page then sends one event per changed input; a class clicking the same
+    example also computes it once)."""
 
     def __init__(self, service, size: int = 8):
         self.service, self.size, self.lock, self.items = service, size, threading.Lock(), OrderedDict()
+        self.running: dict = {}  # key -> Future of the run in progress
 
     def get(self, request, source):
         key = (request, source_key(source))
@@ -57,12 +62,27 @@ class Results:
             if key in self.items:
                 self.items.move_to_end(key)
                 return self.items[key]
-        result = run_request(self.service, request, resolve_source(source))
-        with self.lock:
-            self.items[key] = result
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
-        return result
+            running, owner = self.running.get(key), False
+            if running is None:
+                running, owner = Future(), True
+                self.running[key] = running
+        if not owner:
+            return running.result()  # re-raises the owner's refusal or error
+        try:
+            result = run_request(self.service, request, resolve_source(source))
+        except BaseException as exc:
+            running.set_exception(exc)
+            raise
+        else:
+            running.set_result(result)
+            with self.lock:
+                self.items[key] = result
+                while len(self.items) > self.size:
+                    self.items.popitem(last=False)
+            return result
+        finally:
+            with self.lock:
+                self.running.pop(key, None)
 
 
 class Newest:
@@ -206,8 +226,14 @@ def build_reconstruction_tab(service, ui=None) -> None:
     use_sketch.click(lambda value: {"kind": "sketch", "value": value.get("composite") if isinstance(value, dict)
                                     else value}, sketch, source, **pick)
     draw_tab.select(None, None, None, js=BRUSH_JS, api_visibility="private", queue=False)
-    # No triggers: runs when the page loads and whenever any input (the chosen source included) changes.
-    gr.on(None, show, [source, model, latent_mode, seed, fit, size, compare, language, token], outputs, js=STAMP_JS,
+    # One event per user action: the page load, a new source, and the user's own edits (`.input`, not `.change`:
+    # an example that also switches the model and the comparison must not send one event per changed box). The
+    # seed is read when it is submitted or left, not on every keystroke.
+    root = gr.context.Context.root_block
+    triggers = ([root.load] if root is not None else []) + [
+        source.change, model.input, latent_mode.input, seed.submit, seed.blur, fit.input, size.input, compare.input,
+        language.change]
+    gr.on(triggers, show, [source, model, latent_mode, seed, fit, size, compare, language, token], outputs, js=STAMP_JS,
           trigger_mode="always_last", show_progress="full", api_visibility="private",
           concurrency_id="reconstruction")
 
