@@ -78,17 +78,21 @@ def build_compression_tab(service, ui=None) -> None:
 
     boxes = [height, width, image_channels, factor, latent_channels, zero_pad]
 
-    def on_preset(name):
-        """The preset's six inputs into the boxes ("Custom" leaves them)."""
-        if name not in settings:
-            return tuple(gr.update() for _ in boxes)
-        return tuple(settings[name][key] for key in view.INPUTS)
+    panels = [result, table, size_plot, ratio_plot]
 
-    preset.change(on_preset, preset, boxes, **PRIVATE)
+    def on_preset(name, lang):
+        """The preset's six inputs into the boxes and its panels, in one event ("Custom" leaves them)."""
+        if name not in settings:
+            return tuple(gr.update() for _ in boxes + panels)
+        values = tuple(settings[name][key] for key in view.INPUTS)
+        return (*values, *view.panels(*values, lang))
+
+    # The user's own edits only (`.input`): a preset that fills six boxes must not send six events (issue 12).
+    preset.input(on_preset, [preset, language], boxes + panels, **PRIVATE)
     gr.on([image_channels.input, factor.input, latent_channels.input],
           lambda name, *numbers: view.preset_after_edit(name, settings, *numbers),
           [preset, image_channels, factor, latent_channels], preset, trigger_mode="always_last", **PRIVATE)
-    gr.on([box.change for box in boxes] + [language.change], view.panels, [*boxes, language],
-          [result, table, size_plot, ratio_plot], **PRIVATE)
+    gr.on([box.input for box in boxes] + [language.change], view.panels, [*boxes, language], panels,
+          trigger_mode="always_last", **PRIVATE)
     language.change(lambda lang: presets[normalise_lang(lang)], language, [ours_table, field_table], **PRIVATE)
     gr.api(compression_api, api_name="compression")
