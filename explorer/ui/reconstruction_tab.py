@@ -32,6 +32,7 @@ from .learn import maths_panel
 register(view.STRINGS)
 LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
 NONE = "(none)"
+PICTURES = (1, 2, 3, 5, 6, 8)  # the outputs of `show` that are images (original, reconstruction, errors, grid)
 STAMP_JS = "(...args) => { args[args.length - 1] = performance.timeOrigin + performance.now(); return args; }"
 EXAMPLES_JS = """element.addEventListener('click', (event) => {
   const cell = event.target.closest('[data-index]'); if (!cell) return;
@@ -108,6 +109,8 @@ def build_reconstruction_tab(service, ui=None) -> None:
     first_model = default_model(service, "mnist") or (vaes[0] if vaes else None)
     examples = view.heldout_examples()
     results, newest = Results(service), Newest()
+    pictures: OrderedDict = OrderedDict()  # session -> what its page's images show: a re-wording resends none
+    pictures_lock = threading.Lock()
 
     gr.Markdown(tr("rec.intro"), latex_delimiters=LATEX)
     maths_panel("vae", service)
@@ -188,6 +191,7 @@ def build_reconstruction_tab(service, ui=None) -> None:
             b = results.get(replace(req, model=other), src) if other and other != NONE and warning is None else None
             noise = sampling_noise(a, results.get(replace(req, sample=False, seed=0), src)) if req.sample else None
         except (ValueError, RuntimeError) as err:  # a refused input, or a model that cannot take it
+            key = None
             shown = cleared(view.refusal_markdown(err, lang, failed=not isinstance(err, Refusal)))
             if not newest.stale(session, stamp):  # also a toast: on a phone the results are below the fold
                 gr.Warning(word(err, lang))
@@ -199,8 +203,16 @@ def build_reconstruction_tab(service, ui=None) -> None:
                      view.display(b.reconstruction) if b else None, view.heat_map(b.error, vmax) if b else None,
                      view.metrics_table([a, b] if b else [a], lang), gr.Image(value=grid, visible=grid is not None),
                      grid_md, view.latent_markdown(a, noise, lang))
+            key = (req, source_key(src), other)
+            if pictures.get(session) == key:  # only the words changed (a language switch): keep the page's images
+                shown = tuple(gr.skip() if i in PICTURES else value for i, value in enumerate(shown))
         if newest.stale(session, stamp):  # a newer request arrived while this one ran: its reply will follow
             return tuple(gr.skip() for _ in outputs)
+        with pictures_lock:
+            pictures[session] = key
+            pictures.move_to_end(session)
+            while len(pictures) > 4096:  # the most recent pages
+                pictures.popitem(last=False)
         return shown
 
     def pick_example(current_model, current_compare, evt: gr.EventData):
