@@ -1,5 +1,6 @@
 """The grading measures of explorer.evaluate_diffusion: mid-grey share and the real-MNIST reference."""
 import numpy as np
+import pytest
 import torch
 
 from explorer.diffusion import clip_range_from
@@ -36,3 +37,53 @@ def test_latent_denoisers_clip_x0_to_their_training_range_and_pixel_ones_to_one(
     assert schedule["clip_sample"] and schedule["use_clipped_model_output"]
     assert schedule["clip_sample_range"] == clip_range_from(z) and 4.0 < schedule["clip_sample_range"] < 6.0
     assert schedule_for(pixel, z)["clip_sample"] and "clip_sample_range" not in schedule_for(pixel, z)
+
+
+TINY_UNET = {"base_channels": 8, "channel_mults": [1, 2], "num_res_blocks": 1, "num_classes": 10, "norm_groups": 4}
+
+
+def test_validation_grade_during_training_leaves_the_training_unchanged(tiny_checkpoint_dir, tmp_path):
+    """The validation grade runs every `validate_every` steps and after the last, saves a loadable snapshot
+    with the VAE and classifier beside it, and does not disturb the run (same weights as without it)."""
+    from dataclasses import replace
+
+    from explorer.trainers.diffusion import RECIPES, train_denoiser, validation_grader
+
+    for name in ("tiny-sd-mnist", "tiny-classifier"):
+        (tmp_path / name).symlink_to(tiny_checkpoint_dir / name, target_is_directory=True)
+    recipe = replace(RECIPES["ldm-mnist"], name="ldm-test", vae="tiny-sd-mnist",
+                     unet={**TINY_UNET, "in_channels": 4, "sample_size": 7}, epochs=2, batch_size=16)
+    x = torch.randn(32, 4, 7, 7, generator=torch.Generator().manual_seed(0))
+    labels = torch.arange(32) % 10
+    records = []
+    validate = validation_grader(recipe, tmp_path, x, 0.5, records, per_digit=1, snapshot_dir=tmp_path / "curve",
+                                 classifier="tiny-classifier")
+    plain, _, _, _ = train_denoiser(recipe, x, labels, progress=False)
+    graded, history, _, steps = train_denoiser(recipe, x, labels, progress=False, validate=validate, validate_every=3)
+    assert steps == 4 and len(history) == 2 and [r["step"] for r in records] == [3, 4]
+    for a, b in zip(plain.state_dict().values(), graded.state_dict().values()):
+        assert torch.equal(a, b)
+    assert all(r["n_samples"] == 10 and 0 <= r["smudged"] <= 1 and 0 <= r["agreement"] <= 1 for r in records)
+    snapshot = tmp_path / "curve" / "step-000003"
+    assert {p.name for p in snapshot.iterdir()} == {"ldm-test", "tiny-sd-mnist", "tiny-classifier"}
+    from explorer.checkpoint import load_checkpoint
+    _, config, saved = load_checkpoint(snapshot / "ldm-test")
+    assert saved["train_steps"] == 3 and config["schedule"]["clip_sample_range"] == clip_range_from(x)
+
+
+def test_smudge_reference_rows_and_x0_clip_switch(tiny_service):
+    """Real digits sit 5% above their own 95th percentile; the VAE row decodes every held-out digit; the x0-clip
+    switch turns clipping off inside the block only."""
+    from explorer.evaluate_diffusion import real_heldout_digits, reference_row, vae_reconstructions, x0_clip
+
+    images, labels = real_heldout_digits()
+    recon = vae_reconstructions(tiny_service, "tiny-sd-mnist")
+    assert recon.shape == images.shape == (500, 1, 28, 28) and 0 <= recon.min() and recon.max() <= 1
+    row = reference_row("real", images, {"real": real_mid_grey_p95()})
+    assert row["n"] == 500 and row["above_real"] == pytest.approx(0.05, abs=0.01) and row["agreement"] is None
+    name = "tiny-classifier"  # any checkpoint: the switch edits the in-memory config's schedule only
+    config = tiny_service.config(name)
+    before = dict(config.get("schedule", {}))
+    with x0_clip(tiny_service, name, "off"):
+        assert tiny_service.config(name)["schedule"]["clip_sample"] is False
+    assert tiny_service.config(name).get("schedule", {}) == before
