@@ -6,10 +6,12 @@
     python -m explorer.evaluate_diffusion --steps 1 2 3 5 10 --spacing trailing leading --per-digit 20
     python -m explorer.evaluate_diffusion ldm-mnist --guidance 5 --steps 5 10 50 --seed 2000 --x0-clip off
     python -m explorer.evaluate_diffusion --smudge-table --steps 5 10 50 --guidance 1 3 5 --x0-clip checkpoint off
+    python -m explorer.evaluate_diffusion ldm-mnist --decoder-sensitivity --steps 50 --guidance 5 --per-digit 20
 
 --smudge-table adds two reference rows before the denoisers' (real held-out MNIST, and the same digits through
 the latent denoiser's VAE: encode to the posterior mean, decode) and reports each row's mid-grey share against
-both references' 95th percentiles (smudge_table).
+both references' 95th percentiles (smudge_table). --decoder-sensitivity decodes held-out latents plus Gaussian
+noise beside the denoiser's samples, with each one's distance to the nearest training latent (decoder_sensitivity).
 
 Samples are drawn through the same generation path as the app (explorer.generation), with fixed
 seeds (seed + digit for the batch of each digit), so every figure can be re-run exactly.
@@ -151,6 +153,58 @@ def smudge_table(service, names: list[str], steps: list[int], guidance: list[flo
     return rows
 
 
+def training_latents(service, vae: str, scale_factor: float) -> np.ndarray:
+    """The 4,500 training digits' posterior means x scale_factor (N, C, h, w): what the latent denoiser learned."""
+    from .data import load_mnist
+
+    images = load_mnist("train").images[:, None]
+    return np.concatenate([service.encode(vae, chunk)["z"] for chunk in np.array_split(images, 9)]) * scale_factor
+
+
+def nearest_rms(latents: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """(N, ...) latents -> (N,) root-mean-square distance per element to the nearest of `reference` (M, ...)."""
+    a = torch.from_numpy(np.ascontiguousarray(latents.reshape(len(latents), -1), dtype=np.float32))
+    b = torch.from_numpy(np.ascontiguousarray(reference.reshape(len(reference), -1), dtype=np.float32))
+    return (torch.cdist(a, b).min(1).values / a.shape[1] ** 0.5).numpy()
+
+
+def decoder_sensitivity(service, name: str, sigmas: tuple[float, ...] = (0.0, 0.05, 0.1, 0.2, 0.3),
+                        per_digit: int = 20, seed: int = SELECT_SEED, progress=print, **settings) -> list[dict]:
+    """Why latent samples smudge: how far latents may stray before the decoder of latent denoiser `name` draws
+    grey. Rows: the held-out digits' latents (x scale_factor) plus Gaussian noise of std sigma, decoded; then
+    `name`'s samples at `settings` (default VALIDATION_SETTINGS, seeds `seed` + digit). Columns: the smudged
+    share (mid-grey share above real_mid_grey_p95) and the RMS distance per latent element to the nearest
+    training latent (how far from anything it learned the latent lies)."""
+    config = service.config(name)
+    vae, scale = config["vae"], float(config["scale_factor"])
+    images, _ = real_heldout_digits()
+    train = training_latents(service, vae, scale)
+    heldout = service.encode(vae, images)["z"] * scale
+    rng = np.random.default_rng(0)
+    rows = []
+    for sigma in sigmas:
+        z = (heldout + sigma * rng.standard_normal(heldout.shape)).astype(np.float32)
+        mid = mid_grey_share(service.decode(vae, z / scale))
+        rows.append({"row": f"held-out latents + noise, std {sigma:g}", "n": len(z),
+                     "smudged": float((mid > real_mid_grey_p95()).mean()), "nearest_rms": float(np.median(nearest_rms(z, train)))})
+        progress(rows[-1])
+    settings = {**VALIDATION_SETTINGS, "seed": seed, **settings}
+    latents, mids = [], []
+    for digit in range(10):
+        request = validate_request(digit, settings["seed"] + digit, settings["steps"], settings["sampler"],
+                                   settings["guidance"], "latent", settings["spacing"])
+        run = generate(service, request, model=name, batch=per_digit, decode_frames=False)
+        latents.append(run.pred_x0[-1])  # the last step's x0 prediction is the final sample (DDIM and DDPM)
+        mids.append(mid_grey_share(run.final))
+    z = np.concatenate(latents)
+    rows.append({"row": f"{name} samples, {settings['sampler']} {settings['steps']} steps, guidance "
+                        f"{settings['guidance']:g}", "n": len(z),
+                 "smudged": float((np.concatenate(mids) > real_mid_grey_p95()).mean()),
+                 "nearest_rms": float(np.median(nearest_rms(z, train)))})
+    progress(rows[-1])
+    return rows
+
+
 def smudge_row(row: dict, thresholds: dict[str, float]) -> str:
     """One printed (Markdown) line of smudge_table."""
     agreement = "-" if row["agreement"] is None else f"{100 * row['agreement']:.1f}%"
@@ -227,12 +281,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--x0-clip", nargs="+", choices=("checkpoint", "off"), default=["checkpoint"],
                         help="'off' samples without clipping the x0 prediction (the checkpoint's schedule otherwise)")
+    parser.add_argument("--decoder-sensitivity", action="store_true",
+                        help="held-out latents plus noise, decoded, beside the samples (decoder_sensitivity)")
     parser.add_argument("--smudge-table", action="store_true",
                         help="the smudge diagnosis (smudge_table): reference rows, then every combination")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     service = ModelService(args.checkpoints, device="cpu")
+    if args.decoder_sensitivity:
+        name = (args.names or [n for n in service.names("denoiser") if service.config(n).get("vae")])[0]
+        print(f"| latents decoded by {service.config(name)['vae']} | n | smudged (above real MNIST's p95) | "
+              "median RMS distance to the nearest training latent |\n|---|---|---|---|", flush=True)
+        decoder_sensitivity(service, name, per_digit=args.per_digit, seed=args.seed, steps=args.steps[0],
+                            guidance=args.guidance[0], sampler=args.sampler, spacing=args.spacing[0],
+                            progress=lambda r: print(f"| {r['row']} | {r['n']} | {100 * r['smudged']:.1f}% | "
+                                                     f"{r['nearest_rms']:.3f} |", flush=True))
+        return 0
     if args.smudge_table:
         names = args.names or service.names("denoiser")
         print(f"{args.sampler}, {args.spacing[0]} spacing, {args.per_digit} samples per digit, seeds {args.seed} + "

@@ -87,3 +87,28 @@ def test_smudge_reference_rows_and_x0_clip_switch(tiny_service):
     with x0_clip(tiny_service, name, "off"):
         assert tiny_service.config(name)["schedule"]["clip_sample"] is False
     assert tiny_service.config(name).get("schedule", {}) == before
+
+
+def test_nearest_rms_is_the_per_element_distance_to_the_closest_reference():
+    from explorer.evaluate_diffusion import nearest_rms
+
+    reference = np.zeros((3, 4, 7, 7), np.float32)
+    reference[1] += 1.0
+    latents = np.stack([reference[1] + 0.5, reference[0]])
+    np.testing.assert_allclose(nearest_rms(latents, reference), [0.5, 0.0], atol=1e-6)
+
+
+def test_quality_table_shows_the_smudged_share_and_the_vae_floor():
+    from explorer.views.denoising import quality_markdown
+
+    graded = {"agreement": 0.98, "n_samples": 500, "smudged": 0.123, "vae_floor_smudged": 0.068,
+              "settings": {"sampler": "ddim", "spacing": "leading", "steps": 50, "guidance": 5.0}}
+    metrics = {"train_steps": 2100, "batch_size": 64, "samples_seen": 134400, "train_seconds": 200.0,
+               "ms_per_train_step": 97.0, "agreement": graded}
+    ungraded = {**metrics, "agreement": {k: v for k, v in graded.items() if k not in ("smudged", "vae_floor_smudged")}}
+    for lang in ("en", "zh"):
+        text = quality_markdown([("ldm-mnist", "latent", metrics), ("pixel-dm-mnist", "pixel", ungraded)], 0.982,
+                                [1.0, 5.0], lang)
+        rows = [line for line in text.splitlines() if line.startswith("| ldm") or line.startswith("| pixel")]
+        assert rows[0].endswith("| 12.3% |") and "6.8%" in text
+        assert not rows[1].endswith("| 12.3% |") and rows[1].count("|") == rows[0].count("|")
