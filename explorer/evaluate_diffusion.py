@@ -173,33 +173,39 @@ def decoder_sensitivity(service, name: str, sigmas: tuple[float, ...] = (0.0, 0.
     """Why latent samples smudge: how far latents may stray before the decoder of latent denoiser `name` draws
     grey. Rows: the held-out digits' latents (x scale_factor) plus Gaussian noise of std sigma, decoded; then
     `name`'s samples at `settings` (default VALIDATION_SETTINGS, seeds `seed` + digit). Columns: the smudged
-    share (mid-grey share above real_mid_grey_p95) and the RMS distance per latent element to the nearest
-    training latent (how far from anything it learned the latent lies)."""
+    share (mid-grey share above real_mid_grey_p95), the mean ink share (pixels above MID_GREY[0]) and mid-grey
+    pixels per ink pixel (bolder digits have more edge pixels; softer edges have more per ink pixel), and the RMS
+    distance per latent element to the nearest training latent (how far from anything it learned it lies)."""
     config = service.config(name)
     vae, scale = config["vae"], float(config["scale_factor"])
     images, _ = real_heldout_digits()
     train = training_latents(service, vae, scale)
     heldout = service.encode(vae, images)["z"] * scale
     rng = np.random.default_rng(0)
-    rows = []
+
+    def measures(decoded: np.ndarray) -> dict:
+        mid, ink = mid_grey_share(decoded), (decoded > MID_GREY[0]).mean(axis=(1, 2, 3))
+        return {"n": len(decoded), "smudged": float((mid > real_mid_grey_p95()).mean()), "ink": float(ink.mean()),
+                "mid_per_ink": float((mid / np.maximum(ink, 1e-6)).mean())}
+
+    rows = [{"row": "real held-out MNIST (not decoded)", **measures(images), "nearest_rms": float("nan")}]
+    progress(rows[-1])
     for sigma in sigmas:
         z = (heldout + sigma * rng.standard_normal(heldout.shape)).astype(np.float32)
-        mid = mid_grey_share(service.decode(vae, z / scale))
-        rows.append({"row": f"held-out latents + noise, std {sigma:g}", "n": len(z),
-                     "smudged": float((mid > real_mid_grey_p95()).mean()), "nearest_rms": float(np.median(nearest_rms(z, train)))})
+        rows.append({"row": f"held-out latents + noise, std {sigma:g}", **measures(service.decode(vae, z / scale)),
+                     "nearest_rms": float(np.median(nearest_rms(z, train)))})
         progress(rows[-1])
     settings = {**VALIDATION_SETTINGS, "seed": seed, **settings}
-    latents, mids = [], []
+    latents, decoded = [], []
     for digit in range(10):
         request = validate_request(digit, settings["seed"] + digit, settings["steps"], settings["sampler"],
                                    settings["guidance"], "latent", settings["spacing"])
         run = generate(service, request, model=name, batch=per_digit, decode_frames=False)
         latents.append(run.pred_x0[-1])  # the last step's x0 prediction is the final sample (DDIM and DDPM)
-        mids.append(mid_grey_share(run.final))
+        decoded.append(run.final)
     z = np.concatenate(latents)
     rows.append({"row": f"{name} samples, {settings['sampler']} {settings['steps']} steps, guidance "
-                        f"{settings['guidance']:g}", "n": len(z),
-                 "smudged": float((np.concatenate(mids) > real_mid_grey_p95()).mean()),
+                        f"{settings['guidance']:g}", **measures(np.concatenate(decoded)),
                  "nearest_rms": float(np.median(nearest_rms(z, train)))})
     progress(rows[-1])
     return rows
@@ -291,12 +297,15 @@ def main(argv: list[str] | None = None) -> int:
     service = ModelService(args.checkpoints, device="cpu")
     if args.decoder_sensitivity:
         name = (args.names or [n for n in service.names("denoiser") if service.config(n).get("vae")])[0]
-        print(f"| latents decoded by {service.config(name)['vae']} | n | smudged (above real MNIST's p95) | "
-              "median RMS distance to the nearest training latent |\n|---|---|---|---|", flush=True)
+        print(f"| images (latents decoded by {service.config(name)['vae']}) | n | smudged (above real MNIST's p95) | "
+              "ink share | mid-grey per ink pixel | median RMS distance to the nearest training latent |\n"
+              "|---|---|---|---|---|---|", flush=True)
         decoder_sensitivity(service, name, per_digit=args.per_digit, seed=args.seed, steps=args.steps[0],
                             guidance=args.guidance[0], sampler=args.sampler, spacing=args.spacing[0],
                             progress=lambda r: print(f"| {r['row']} | {r['n']} | {100 * r['smudged']:.1f}% | "
-                                                     f"{r['nearest_rms']:.3f} |", flush=True))
+                                                     f"{r['ink']:.3f} | {r['mid_per_ink']:.3f} | "
+                                                     f"{'-' if np.isnan(r['nearest_rms']) else format(r['nearest_rms'], '.3f')} |",
+                                                     flush=True))
         return 0
     if args.smudge_table:
         names = args.names or service.names("denoiser")

@@ -57,7 +57,7 @@ def test_validation_grade_during_training_leaves_the_training_unchanged(tiny_che
     labels = torch.arange(32) % 10
     records = []
     validate = validation_grader(recipe, tmp_path, x, 0.5, records, per_digit=1, snapshot_dir=tmp_path / "curve",
-                                 classifier="tiny-classifier")
+                                 classifier="tiny-classifier", settings={"steps": 2})
     plain, _, _, _ = train_denoiser(recipe, x, labels, progress=False)
     graded, history, _, steps = train_denoiser(recipe, x, labels, progress=False, validate=validate, validate_every=3)
     assert steps == 4 and len(history) == 2 and [r["step"] for r in records] == [3, 4]
@@ -112,3 +112,33 @@ def test_quality_table_shows_the_smudged_share_and_the_vae_floor():
         rows = [line for line in text.splitlines() if line.startswith("| ldm") or line.startswith("| pixel")]
         assert rows[0].endswith("| 12.3% |") and "6.8%" in text
         assert not rows[1].endswith("| 12.3% |") and rows[1].count("|") == rows[0].count("|")
+
+
+def test_decoder_sensitivity_rows(tiny_checkpoint_dir, tmp_path, monkeypatch):
+    """One row for real digits, one per noise level (noise 0 = the VAE's own reconstructions, nearest training
+    latent farther with more noise), one for the denoiser's samples; every share is a share."""
+    from explorer import data
+    from explorer.checkpoint import save_checkpoint
+    from explorer.evaluate_diffusion import decoder_sensitivity
+    from explorer.models import build_model
+    from explorer.service import ModelService
+
+    from explorer import evaluate_diffusion
+
+    images, labels = evaluate_diffusion.real_heldout_digits()
+    monkeypatch.setattr(evaluate_diffusion, "real_heldout_digits", lambda: (images[::10], labels[::10]))
+    train = data.load_mnist("train")
+    small = data.DigitSplit(train.images[:90], train.labels[:90], train.source_index[:90])
+    monkeypatch.setattr(data, "load_mnist", lambda split, idx=None: small)  # training latents: 90 digits
+    (tmp_path / "tiny-sd-mnist").symlink_to(tiny_checkpoint_dir / "tiny-sd-mnist", target_is_directory=True)
+    torch.manual_seed(0)
+    save_checkpoint(tmp_path / "tiny-ldm", build_model("unet", {**TINY_UNET, "in_channels": 4, "sample_size": 7}),
+                    name="tiny-ldm", family="unet", kind="denoiser", dataset="mnist", metrics={"untrained": True},
+                    space="latent", vae="tiny-sd-mnist", scale_factor=0.5, sample_shape=[4, 7, 7],
+                    schedule={"num_train_timesteps": 1000, "beta_start": 1e-4, "beta_end": 0.02,
+                              "beta_schedule": "linear", "clip_sample": False})
+    rows = decoder_sensitivity(ModelService(tmp_path, device="cpu"), "tiny-ldm", sigmas=(0.0, 1.0), per_digit=1,
+                               steps=2, progress=lambda row: None)
+    assert [r["n"] for r in rows] == [50, 50, 50, 10]
+    assert np.isnan(rows[0]["nearest_rms"]) and rows[1]["nearest_rms"] < rows[2]["nearest_rms"]
+    assert all(0 <= r["smudged"] <= 1 and 0 <= r["ink"] <= 1 for r in rows)

@@ -126,12 +126,13 @@ def train_denoiser(recipe: DiffusionRecipe, x: torch.Tensor, labels: torch.Tenso
 
 def validation_grader(recipe: DiffusionRecipe, out_dir: Path, x: torch.Tensor, scale: float | None,
                        records: list, per_digit: int = 10, snapshot_dir: Path | None = None,
-                       classifier: str = roles.CLASSIFIER) -> Callable[[int, torch.nn.Module], None]:
+                       classifier: str = roles.CLASSIFIER, settings: dict | None = None,
+                       ) -> Callable[[int, torch.nn.Module], None]:
     """The validation grade during training: validate(step, ema) saves the EMA weights as a checkpoint in
     `snapshot_dir`/step-NNNNNN/<name> (next to links to the VAE and classifier of `out_dir`) and grades
     `per_digit` samples per digit at the app's defaults (evaluate_diffusion.VALIDATION_SETTINGS: DDIM 50,
     leading, guidance 5, selection seeds), appending {step, agreement, worst_digit, smudged, mid_grey_share,
-    seconds} to `records` and prints it. Without the `classifier` in `out_dir` nothing is graded. Without `snapshot_dir` the
+    seconds} to `records` and prints it. `settings` overrides some of VALIDATION_SETTINGS (tests: fewer steps). Without the `classifier` in `out_dir` nothing is graded. Without `snapshot_dir` the
     snapshots go to a temporary folder removed at exit."""
     from ..evaluate_diffusion import VALIDATION_SETTINGS, grade
     from ..service import ModelService
@@ -159,7 +160,7 @@ def validation_grader(recipe: DiffusionRecipe, out_dir: Path, x: torch.Tensor, s
                         schedule=schedule_for(recipe, x), sample_shape=list(x.shape[1:]))
         state = torch.get_rng_state()
         result = grade(ModelService(folder, device="cpu"), recipe.name, per_digit=per_digit, classifier=classifier,
-                       **VALIDATION_SETTINGS)
+                       **{**VALIDATION_SETTINGS, **(settings or {})})
         torch.set_rng_state(state)
         worst = min(result["per_digit"], key=result["per_digit"].get)
         records.append({"step": step, "agreement": result["agreement"], "worst_digit": worst,
