@@ -172,15 +172,18 @@ def decoder_sensitivity(service, name: str, sigmas: tuple[float, ...] = (0.0, 0.
                         per_digit: int = 20, seed: int = SELECT_SEED, progress=print, **settings) -> list[dict]:
     """Why latent samples smudge: how far latents may stray before the decoder of latent denoiser `name` draws
     grey. Rows: the held-out digits' latents (x scale_factor) plus Gaussian noise of std sigma, decoded; then
-    `name`'s samples at `settings` (default VALIDATION_SETTINGS, seeds `seed` + digit). Columns: the smudged
-    share (mid-grey share above real_mid_grey_p95), the mean ink share (pixels above MID_GREY[0]) and mid-grey
-    pixels per ink pixel (bolder digits have more edge pixels; softer edges have more per ink pixel), and the RMS
-    distance per latent element to the nearest training latent (how far from anything it learned it lies)."""
+    `name`'s samples at `settings` (default VALIDATION_SETTINGS, seeds `seed` + digit). The first row also holds
+    "posterior_std", the median posterior std x scale_factor: the only spread the decoder saw in training.
+    Columns: the smudged share (mid-grey share above real_mid_grey_p95), the mean ink share (pixels above
+    MID_GREY[0]) and mid-grey pixels per ink pixel (bolder digits have more edge pixels; softer edges have more
+    per ink pixel), and the RMS distance per latent element to the nearest training latent (how far from
+    anything it learned it lies)."""
     config = service.config(name)
     vae, scale = config["vae"], float(config["scale_factor"])
     images, _ = real_heldout_digits()
     train = training_latents(service, vae, scale)
-    heldout = service.encode(vae, images)["z"] * scale
+    posterior = service.encode(vae, images)
+    heldout = posterior["z"] * scale
     rng = np.random.default_rng(0)
 
     def measures(decoded: np.ndarray) -> dict:
@@ -188,7 +191,8 @@ def decoder_sensitivity(service, name: str, sigmas: tuple[float, ...] = (0.0, 0.
         return {"n": len(decoded), "smudged": float((mid > real_mid_grey_p95()).mean()), "ink": float(ink.mean()),
                 "mid_per_ink": float((mid / np.maximum(ink, 1e-6)).mean())}
 
-    rows = [{"row": "real held-out MNIST (not decoded)", **measures(images), "nearest_rms": float("nan")}]
+    rows = [{"row": "real held-out MNIST (not decoded)", **measures(images), "nearest_rms": float("nan"),
+             "posterior_std": float(np.median(posterior["std"]) * scale)}]  # the noise the decoder was trained on
     progress(rows[-1])
     for sigma in sigmas:
         z = (heldout + sigma * rng.standard_normal(heldout.shape)).astype(np.float32)
@@ -300,12 +304,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| images (latents decoded by {service.config(name)['vae']}) | n | smudged (above real MNIST's p95) | "
               "ink share | mid-grey per ink pixel | median RMS distance to the nearest training latent |\n"
               "|---|---|---|---|---|---|", flush=True)
-        decoder_sensitivity(service, name, per_digit=args.per_digit, seed=args.seed, steps=args.steps[0],
+        rows = decoder_sensitivity(service, name, per_digit=args.per_digit, seed=args.seed, steps=args.steps[0],
                             guidance=args.guidance[0], sampler=args.sampler, spacing=args.spacing[0],
                             progress=lambda r: print(f"| {r['row']} | {r['n']} | {100 * r['smudged']:.1f}% | "
                                                      f"{r['ink']:.3f} | {r['mid_per_ink']:.3f} | "
                                                      f"{'-' if np.isnan(r['nearest_rms']) else format(r['nearest_rms'], '.3f')} |",
                                                      flush=True))
+        print(f"\nMedian posterior std of the held-out digits x scale_factor: {rows[0]['posterior_std']:.4f}")
         return 0
     if args.smudge_table:
         names = args.names or service.names("denoiser")
