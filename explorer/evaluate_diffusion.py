@@ -7,6 +7,7 @@
     python -m explorer.evaluate_diffusion ldm-mnist --guidance 5 --steps 5 10 50 --seed 2000 --x0-clip off
     python -m explorer.evaluate_diffusion --smudge-table --steps 5 10 50 --guidance 1 3 5 --x0-clip checkpoint off
     python -m explorer.evaluate_diffusion ldm-mnist --decoder-sensitivity --steps 50 --guidance 5 --per-digit 20
+    python -m explorer.evaluate_diffusion pixel-dm-mnist --record-smudge
 
 --smudge-table adds two reference rows before the denoisers' (real held-out MNIST, and the same digits through
 the latent denoiser's VAE: encode to the posterior mean, decode) and reports each row's mid-grey share against
@@ -275,6 +276,26 @@ def select_and_grade(service, name: str, per_digit: int = 50, select_per_digit: 
     return report
 
 
+def record_smudge(service, name: str) -> dict:
+    """Add the smudged share to `name`'s stored grade (metrics.json "agreement") without a new selection: draw
+    the graded samples again at the recorded settings and seed; the agreement must come out exactly as stored
+    (the same samples), else ValueError. Latent denoisers also get "vae_floor_smudged". Returns the metrics."""
+    from .checkpoint import update_metrics
+
+    stored = service.metrics(name)["agreement"]
+    s = stored["settings"]
+    r = grade(service, name, stored["n_samples"] // 10, s["steps"], s["sampler"], s["guidance"], s["seed"],
+              stored.get("classifier", CLASSIFIER), s.get("spacing", DEFAULT_SPACING))
+    if r["agreement"] != stored["agreement"]:
+        raise ValueError(f"{name}: re-drawn samples grade {r['agreement']}, stored {stored['agreement']}: "
+                         "not the graded samples; re-grade with --evaluate-only instead")
+    added = {"smudged": r["smudged"], "mid_grey_share": r["mid_grey_share"]}
+    vae = service.config(name).get("vae")
+    if vae:
+        added["vae_floor_smudged"] = float((mid_grey_share(vae_reconstructions(service, vae)) > real_mid_grey_p95()).mean())
+    return update_metrics(service.catalogue.folder(name), agreement={**stored, **added})
+
+
 def main(argv: list[str] | None = None) -> int:
     """Grade every (denoiser, spacing, steps, guidance) combination asked for and print one row each."""
     from .service import ModelService
@@ -293,12 +314,20 @@ def main(argv: list[str] | None = None) -> int:
                         help="'off' samples without clipping the x0 prediction (the checkpoint's schedule otherwise)")
     parser.add_argument("--decoder-sensitivity", action="store_true",
                         help="held-out latents plus noise, decoded, beside the samples (decoder_sensitivity)")
+    parser.add_argument("--record-smudge", action="store_true",
+                        help="add the smudged share to each named denoiser's stored grade (record_smudge)")
     parser.add_argument("--smudge-table", action="store_true",
                         help="the smudge diagnosis (smudge_table): reference rows, then every combination")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     service = ModelService(args.checkpoints, device="cpu")
+    if args.record_smudge:
+        for name in args.names or service.names("denoiser"):
+            a = record_smudge(service, name)["agreement"]
+            print(f"{name}: agreement {100 * a['agreement']:.1f}% (as stored), smudged {100 * a['smudged']:.1f}%"
+                  + (f", VAE floor {100 * a['vae_floor_smudged']:.1f}%" if "vae_floor_smudged" in a else ""), flush=True)
+        return 0
     if args.decoder_sensitivity:
         name = (args.names or [n for n in service.names("denoiser") if service.config(n).get("vae")])[0]
         print(f"| images (latents decoded by {service.config(name)['vae']}) | n | smudged (above real MNIST's p95) | "
