@@ -142,3 +142,29 @@ def test_decoder_sensitivity_rows(tiny_checkpoint_dir, tmp_path, monkeypatch):
     assert [r["n"] for r in rows] == [50, 50, 50, 10]
     assert np.isnan(rows[0]["nearest_rms"]) and rows[1]["nearest_rms"] < rows[2]["nearest_rms"]
     assert all(0 <= r["smudged"] <= 1 and 0 <= r["ink"] <= 1 for r in rows)
+
+
+def test_record_smudge_adds_to_the_stored_grade_only_for_the_same_samples(tiny_checkpoint_dir, tmp_path):
+    from explorer.checkpoint import save_checkpoint, update_metrics
+    from explorer.evaluate_diffusion import grade, record_smudge
+    from explorer.models import build_model
+    from explorer.service import ModelService
+
+    for name in ("tiny-sd-mnist", "tiny-classifier"):
+        (tmp_path / name).symlink_to(tiny_checkpoint_dir / name, target_is_directory=True)
+    torch.manual_seed(0)
+    save_checkpoint(tmp_path / "tiny-ldm", build_model("unet", {**TINY_UNET, "in_channels": 4, "sample_size": 7}),
+                    name="tiny-ldm", family="unet", kind="denoiser", dataset="mnist", metrics={"untrained": True},
+                    space="latent", vae="tiny-sd-mnist", scale_factor=0.5, sample_shape=[4, 7, 7],
+                    schedule={"num_train_timesteps": 1000, "beta_start": 1e-4, "beta_end": 0.02,
+                              "beta_schedule": "linear", "clip_sample": False})
+    service = ModelService(tmp_path, device="cpu")
+    stored = grade(service, "tiny-ldm", per_digit=1, steps=2, guidance=2.0, seed=5, classifier="tiny-classifier")
+    stored = {k: v for k, v in stored.items() if k not in ("smudged", "mid_grey_share")}
+    update_metrics(tmp_path / "tiny-ldm", agreement=stored)
+    added = record_smudge(ModelService(tmp_path, device="cpu"), "tiny-ldm")["agreement"]
+    assert added["agreement"] == stored["agreement"] and 0 <= added["smudged"] <= 1
+    assert 0 <= added["vae_floor_smudged"] <= 1 and added["settings"] == stored["settings"]
+    update_metrics(tmp_path / "tiny-ldm", agreement={**stored, "agreement": stored["agreement"] + 0.5})
+    with pytest.raises(ValueError, match="not the graded samples"):
+        record_smudge(ModelService(tmp_path, device="cpu"), "tiny-ldm")
