@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import copy
 import time
+import tempfile
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -74,8 +76,11 @@ def diffusion_loss(model: torch.nn.Module, schedule: NoiseSchedule, x0: torch.Te
 
 
 def train_denoiser(recipe: DiffusionRecipe, x: torch.Tensor, labels: torch.Tensor, progress: bool = True,
-                   max_steps: int | None = None):
-    """Train one recipe on x (N, C, H, W); returns (EMA model, per-epoch history, seconds, steps)."""
+                   max_steps: int | None = None, validate: Callable[[int, torch.nn.Module], None] | None = None,
+                   validate_every: int = 0):
+    """Train one recipe on x (N, C, H, W); returns (EMA model, per-epoch history, seconds, steps).
+    With `validate` and `validate_every` > 0, validate(step, ema) is called every `validate_every` steps and
+    after the last one (its time is not counted in `seconds`; it must not touch the global RNG state)."""
     torch.manual_seed(recipe.seed)
     generator = torch.Generator().manual_seed(recipe.seed)
     rng = np.random.default_rng(recipe.seed)
@@ -85,7 +90,7 @@ def train_denoiser(recipe: DiffusionRecipe, x: torch.Tensor, labels: torch.Tenso
     optimizer = torch.optim.AdamW(model.parameters(), lr=recipe.lr, weight_decay=0.0)
     per_epoch = len(x) // recipe.batch_size
     total = recipe.epochs * per_epoch if max_steps is None else min(max_steps, recipe.epochs * per_epoch)
-    history, step, start = [], 0, time.perf_counter()
+    history, step, start, paused = [], 0, time.perf_counter(), 0.0
     bar = tqdm(total=total, desc=recipe.name, disable=not progress, leave=False)
     for epoch in range(recipe.epochs):
         if step >= total:
@@ -108,23 +113,88 @@ def train_denoiser(recipe: DiffusionRecipe, x: torch.Tensor, labels: torch.Tenso
             losses.append(loss.item())
             step += 1
             bar.update()
-        history.append({"epoch": epoch + 1, "loss": float(np.mean(losses)), "seconds": round(time.perf_counter() - start, 1)})
+            if validate is not None and validate_every > 0 and (step % validate_every == 0 or step == total):
+                pause = time.perf_counter()
+                validate(step, ema)
+                paused += time.perf_counter() - pause
+        history.append({"epoch": epoch + 1, "loss": float(np.mean(losses)),
+                        "seconds": round(time.perf_counter() - start - paused, 1)})
         bar.set_postfix(loss=f"{history[-1]['loss']:.4f}")
     bar.close()
-    return ema, history, time.perf_counter() - start, step
+    return ema, history, time.perf_counter() - start - paused, step
+
+
+def validation_grader(recipe: DiffusionRecipe, out_dir: Path, x: torch.Tensor, scale: float | None,
+                       records: list, per_digit: int = 10, snapshot_dir: Path | None = None,
+                       classifier: str = roles.CLASSIFIER, settings: dict | None = None,
+                       ) -> Callable[[int, torch.nn.Module], None]:
+    """The validation grade during training: validate(step, ema) saves the EMA weights as a checkpoint in
+    `snapshot_dir`/step-NNNNNN/<name> (next to links to the VAE and classifier of `out_dir`) and grades
+    `per_digit` samples per digit at the app's defaults (evaluate_diffusion.VALIDATION_SETTINGS: DDIM 50,
+    leading, guidance 5, selection seeds), appending {step, agreement, worst_digit, smudged, mid_grey_share,
+    seconds} to `records` and prints it. `settings` overrides some of VALIDATION_SETTINGS (tests: fewer steps). Without the `classifier` in `out_dir` nothing is graded. Without `snapshot_dir` the
+    snapshots go to a temporary folder removed at exit."""
+    from ..evaluate_diffusion import VALIDATION_SETTINGS, grade
+    from ..service import ModelService
+
+    if snapshot_dir is None:
+        holder = tempfile.TemporaryDirectory(prefix=f"{recipe.name}-curve-")
+        snapshot_dir = Path(holder.name)
+        records_holder = [holder]  # kept alive with the closure
+    else:
+        records_holder = []
+    snapshot_dir = Path(snapshot_dir)
+
+    def validate(step: int, ema: torch.nn.Module) -> None:
+        if not (out_dir / classifier / "config.json").exists():
+            return
+        folder = snapshot_dir / f"step-{step:06d}"
+        for other in {classifier, recipe.vae} - {None}:
+            link = folder / other
+            if not link.exists():
+                folder.mkdir(parents=True, exist_ok=True)
+                link.symlink_to((out_dir / other).resolve(), target_is_directory=True)
+        save_checkpoint(folder / recipe.name, ema, name=recipe.name, family="unet", kind="denoiser",
+                        dataset="mnist", metrics={"train_steps": step, "batch_size": recipe.batch_size},
+                        description=recipe.description, space=recipe.space, vae=recipe.vae, scale_factor=scale,
+                        schedule=schedule_for(recipe, x), sample_shape=list(x.shape[1:]))
+        state = torch.get_rng_state()
+        result = grade(ModelService(folder, device="cpu"), recipe.name, per_digit=per_digit, classifier=classifier,
+                       **{**VALIDATION_SETTINGS, **(settings or {})})
+        torch.set_rng_state(state)
+        worst = min(result["per_digit"], key=result["per_digit"].get)
+        records.append({"step": step, "agreement": result["agreement"], "worst_digit": worst,
+                        "worst_agreement": result["per_digit"][worst], "smudged": result["smudged"],
+                        "mid_grey_share": result["mid_grey_share"], "n_samples": result["n_samples"],
+                        "seconds": result["seconds"]})
+        print(f"{recipe.name} step {step}: validation agreement {100 * result['agreement']:.1f}% (worst "
+              f"\"{worst}\" {100 * result['per_digit'][worst]:.0f}%), smudged {100 * result['smudged']:.1f}% "
+              f"of {result['n_samples']}", flush=True)
+
+    validate.holder = records_holder
+    return validate
 
 
 def build_checkpoint(recipe: DiffusionRecipe, out_dir: Path, mnist_idx: str | None = None, progress: bool = True,
-                     max_steps: int | None = None, evaluate: bool = True, per_digit: int = 50, **_: object) -> dict:
-    """Train, save, then grade with the shipped classifier (if present) and record it in metrics.json."""
+                     max_steps: int | None = None, evaluate: bool = True, per_digit: int = 50,
+                     validate_every: int = 0, validate_per_digit: int = 10, snapshot_dir: Path | None = None,
+                     **_: object) -> dict:
+    """Train, save, then grade with the shipped classifier (if present) and record it in metrics.json.
+    validate_every > 0 adds the validation grade during training (validation_grader), stored as
+    metrics["validation"], one record per `validate_every` steps."""
     x, labels, scale = training_data(recipe, out_dir, mnist_idx)
-    model, history, seconds, steps = train_denoiser(recipe, x, labels, progress, max_steps)
+    records: list = []
+    validate = (validation_grader(recipe, out_dir, x, scale, records, validate_per_digit, snapshot_dir)
+                if validate_every > 0 else None)
+    model, history, seconds, steps = train_denoiser(recipe, x, labels, progress, max_steps, validate, validate_every)
     metrics = {"params": sum(p.numel() for p in model.parameters()), "train_seconds": round(seconds, 1),
                "train_steps": steps, "batch_size": recipe.batch_size, "samples_seen": steps * recipe.batch_size,
                "epochs": len(history), "ms_per_train_step": round(1000 * seconds / max(steps, 1), 1),
                "lr": recipe.lr, "seed": recipe.seed, "p_uncond": recipe.p_uncond, "ema_decay": recipe.ema_decay,
                "sample_shape": list(x.shape[1:]), "n_train": len(x), "torch": torch.__version__,
                "threads": torch.get_num_threads(), "history": history}
+    if records:
+        metrics["validation"] = records
     save_checkpoint(out_dir / recipe.name, model, name=recipe.name, family="unet", kind="denoiser",
                     dataset="mnist", metrics=metrics, description=recipe.description, space=recipe.space,
                     vae=recipe.vae, scale_factor=scale, schedule=schedule_for(recipe, x),

@@ -88,13 +88,14 @@ STRINGS = {
     "den.quality_title": ("#### Quality and training budget (from each checkpoint's metrics.json)",
                           "#### 质量与训练预算（来自各检查点的 metrics.json）"),
     "den.quality_row": ("| {name} | {space} | {steps:,} steps x {batch} = {seen:,} samples | {secs:,.0f} s "
-                        "({ms} ms/step) | {agree} |",
+                        "({ms} ms/step) | {agree} | {smudged} |",
                         "| {name} | {space} | {steps:,} 步 x {batch} = {seen:,} 个样本 | {secs:,.0f} 秒"
-                        "（每步 {ms} 毫秒） | {agree} |"),
+                        "（每步 {ms} 毫秒） | {agree} | {smudged} |"),
     "den.quality_head": ("| model | space | training budget | training wall time (2 shared CPU cores) | "
-                         "classifier agrees with the requested digit |\n|---|---|---|---|---|",
-                         "| 模型 | 空间 | 训练预算 | 训练耗时（2 个共享 CPU 核） | 分类器认同所请求数字的比例 |\n"
-                         "|---|---|---|---|---|"),
+                         "classifier agrees with the requested digit | smudged |\n|---|---|---|---|---|---|",
+                         "| 模型 | 空间 | 训练预算 | 训练耗时（2 个共享 CPU 核） | 分类器认同所请求数字的比例 | 涂抹 |\n"
+                         "|---|---|---|---|---|---|"),
+    "den.smudged": ("{pct:.1f}%", "{pct:.1f}%"),
     "den.agree": ("{pct:.1f}% of {n} ({sampler}, {spacing} spacing, {steps} steps, guidance {g:g})",
                   "{pct:.1f}%，共 {n} 个（{sampler}，{spacing} 时间步间隔，{steps} 步，引导系数 {g:g}）"),
     "den.sweep": ("guidance chosen on other seeds: {sweep}", "在另一组种子上选择引导系数：{sweep}"),
@@ -102,28 +103,36 @@ STRINGS = {
         "Each model's guidance scale was chosen from {grid} on one set of seeds and the agreement above was then "
         "measured on fresh seeds (`python -m explorer.train_diffusion --evaluate-only`). The classifier reads "
         "{acc:.1f}% of real held-out digits correctly. High guidance over-saturates pixel-space samples (x0 is "
-        "clipped to [-1, 1] there), so the two spaces may prefer different scales.",
+        "clipped to [-1, 1] there), so the two spaces may prefer different scales. *Smudged*: the share of those "
+        "samples with more mid-grey pixels (between 0.15 and 0.85) than 95% of real held-out digits; real MNIST "
+        "scores 5% by construction, and the held-out digits passed through sd-vae-mnist-c4 (encode, decode) "
+        "{floor}.",
         "每个模型的引导系数先在一组种子上从 {grid} 中选出，再在新的种子上测量上表的认同率"
         "（`python -m explorer.train_diffusion --evaluate-only`）。该分类器对真实留出数字的准确率为 {acc:.1f}%。"
-        "较大的引导系数会让像素空间的样本过饱和（那里 x0 被裁剪到 [-1, 1]），所以两个空间偏好的系数可能不同。"),
+        "较大的引导系数会让像素空间的样本过饱和（那里 x0 被裁剪到 [-1, 1]），所以两个空间偏好的系数可能不同。"
+        "*涂抹*：这些样本中，中间灰度像素（介于 0.15 与 0.85 之间）比 95% 的真实留出数字还多的比例；"
+        "真实 MNIST 按定义为 5%，留出数字经 sd-vae-mnist-c4 编码再解码后{floor}。"),
+    "den.floor": ("score {pct:.1f}% (the floor for samples decoded by that VAE)",
+                  "为 {pct:.1f}%（由该 VAE 解码的样本所能达到的下限）"),
+    "den.floor_unknown": ("were not measured", "未测量"),
     "den.not_graded": ("not measured", "未测量"),
     "den.spacing_note": (
         "**Few steps and the timestep spacing.** *Leading* spacing (the default, Stable Diffusion 1.x's) starts "
         "below pure noise: 1 step runs at t = 0 (pure noise labelled as an almost clean sample, so 1 step draws "
         "nothing), 2 steps at t = 500 and 0. *Trailing* spacing always starts at t = {t_first}, where only "
         "ᾱ = {abar:.1e} of the signal's variance is left. The UNet predicts the noise, and its clean estimate "
-        "x0 = (x_t - √(1 - ᾱ) ε) / √ᾱ divides the prediction's small errors by √ᾱ = {root:.4f}: with few steps the "
-        "latent samples come out as noise (pixel samples fare better, as x0 is clipped to [-1, 1] there). Measured "
-        "with this latent model, 2-5 leading steps already draw the requested digit most of the time and 2-5 "
-        "trailing ones do not. Lin et al. (2024) pair trailing spacing with a zero-terminal-SNR schedule and "
+        "x0 = (x_t - √(1 - ᾱ) ε) / √ᾱ divides the prediction's small errors by √ᾱ = {root:.4f}. Unclipped, that made "
+        "few trailing steps come out as noise; both models now clip x0 to the range of their training data, and "
+        "measured with this latent model 2-5 steps draw the requested digit most of the time with either spacing, "
+        "leading a little more often at 2-3 steps. Lin et al. (2024) pair trailing spacing with a zero-terminal-SNR schedule and "
         "v-prediction, which these models were not trained with. Measure it: `python -m explorer.evaluate_diffusion "
         "--steps 1 2 3 5 10 50 --spacing trailing leading`.",
         "**步数很少时与时间步间隔方式。** *leading*（默认，Stable Diffusion 1.x 的方式）的起点低于纯噪声：1 步时在 "
         "t = 0（把纯噪声当作几乎干净的样本，所以 1 步画不出东西），2 步时在 t = 500 和 0。*trailing* 的第一步总是在 "
         "t = {t_first}，那里信号方差只剩 ᾱ = {abar:.1e}。UNet 预测的是噪声，它对干净样本的估计 "
-        "x0 = (x_t - √(1 - ᾱ) ε) / √ᾱ 会把预测中的小误差除以 √ᾱ = {root:.4f}：步数很少时，潜空间样本基本是噪声"
-        "（像素空间的样本好一些，因为那里 x0 被裁剪到 [-1, 1]）。实测这个潜空间模型：2-5 步 leading 多数时候就能画出"
-        "要求的数字，2-5 步 trailing 则不能。Lin 等（2024）把 trailing 与终端信噪比为零的噪声调度和 v 预测一起使用，"
+        "x0 = (x_t - √(1 - ᾱ) ε) / √ᾱ 会把预测中的小误差除以 √ᾱ = {root:.4f}。不裁剪时，步数很少的 trailing 采样"
+        "基本是噪声；现在两个模型都把 x0 裁剪到各自训练数据的范围内，实测这个潜空间模型用任一种间隔方式 2-5 步多数时候"
+        "都能画出要求的数字，2-3 步时 leading 略好。Lin 等（2024）把 trailing 与终端信噪比为零的噪声调度和 v 预测一起使用，"
         "而这里的模型并不是这样训练的。"
         "自己测一测：`python -m explorer.evaluate_diffusion --steps 1 2 3 5 10 50 --spacing trailing leading`。"),
     "den.guidance_note": ("Both spaces ran with guidance {g:g} here; the scales that graded best are {best}.",
@@ -408,9 +417,10 @@ def agreement_text(a: dict, lang: str) -> str:
 
 def quality_markdown(denoisers: list[tuple[str, str, dict]], classifier_accuracy: float | None, grid: list[float],
                      lang: str) -> str:
-    """Training budget and classifier agreement of each installed denoiser: `denoisers` is [(name, space,
-    metrics.json)], `classifier_accuracy` the grading classifier's held-out accuracy (or None), `grid` the
-    guidance scales the grading tried."""
+    """Training budget, classifier agreement and smudged share of each installed denoiser: `denoisers` is
+    [(name, space, metrics.json)], `classifier_accuracy` the grading classifier's held-out accuracy (or None),
+    `grid` the guidance scales the grading tried. The note quotes the VAE-reconstruction floor of the smudged
+    share ("vae_floor_smudged" in a latent denoiser's grade, explorer.evaluate_diffusion) when recorded."""
     lines = [word("den.quality_title", lang), word("den.quality_head", lang)]
     for name, space, m in denoisers:
         a = m.get("agreement")
@@ -418,11 +428,16 @@ def quality_markdown(denoisers: list[tuple[str, str, dict]], classifier_accuracy
         if a and "guidance_selection" in a:
             sweep = ", ".join(f"{g}: {100 * v:.0f}%" for g, v in a["guidance_selection"]["agreement_by_guidance"].items())
             agree += "; " + word("den.sweep", lang).format(sweep=sweep)
+        smudged = (word("den.smudged", lang).format(pct=100 * a["smudged"]) if a and "smudged" in a
+                   else word("den.not_graded", lang))
         lines.append(word("den.quality_row", lang).format(
             name=name, space=space, steps=m.get("train_steps", 0), batch=m.get("batch_size", 0),
             seen=m.get("samples_seen", 0), secs=m.get("train_seconds", 0), ms=m.get("ms_per_train_step", "?"),
-            agree=agree))
+            agree=agree, smudged=smudged))
     if classifier_accuracy is not None:
+        floors = [m["agreement"]["vae_floor_smudged"] for _, _, m in denoisers
+                  if "vae_floor_smudged" in m.get("agreement", {})]
+        floor = (word("den.floor", lang).format(pct=100 * floors[0]) if floors else word("den.floor_unknown", lang))
         lines.append("\n" + word("den.quality_note", lang).format(grid=", ".join(f"{g:g}" for g in grid),
-                                                                  acc=100 * classifier_accuracy))
+                                                                  acc=100 * classifier_accuracy, floor=floor))
     return "\n".join(lines)
