@@ -17,6 +17,9 @@ FIRST_X = """(id) => { const p = document.querySelector('#' + id + ' .js-plotly-
   const t = p && p._fullData && p._fullData.find(t => t.x && t.x.length);
   return t ? Number(t.x[0]) : null; }"""
 STATUS = "() => (document.querySelector('#lt-status') || {}).innerText || ''"
+# the run's progress overlay on the curves is gone: its event is no longer running in this page
+RUN_OVER = """() => { const t = document.querySelector('#lt-curves [data-testid=status-tracker]');
+  return !t || t.classList.contains('hide'); }"""
 QUEUE_TEXT = """() => [...document.querySelectorAll('[data-testid=status-tracker]')]
   .some(e => /queue/i.test(e.innerText) && /\\d+\\s*\\/\\s*\\d+/.test(e.innerText))"""
 
@@ -60,7 +63,8 @@ def test_train_watch_use_and_stop(pages):
     page = tab.page
     set_epochs(tab, 2)
     page.locator("#lt-train").click()
-    page.wait_for_function(f"() => {{ const l = ({POINTS})('lt-curves'); return l && Math.max(...l) >= 1; }}")
+    page.wait_for_function(f"() => {{ const l = ({POINTS})('lt-curves'), m = ({POINTS})('lt-map');"
+                           " return l && Math.max(...l) >= 1 && m && m.length > 0; }")  # both plots drawn
     first_map_x = page.evaluate(FIRST_X, "lt-map")
     map_points = page.evaluate(POINTS, "lt-map")
     assert map_points and sum(map_points) == 500 and len(map_points) == 10  # ten digits, 500 held-out points
@@ -79,13 +83,16 @@ def test_train_watch_use_and_stop(pages):
 
     # a long run, stopped after its first epoch
     set_epochs(tab, 30)
+    started = time.monotonic()
     page.locator("#lt-train").click()
     page.wait_for_function(f"() => ({STATUS})().includes('epoch 1 of 30')")
+    epoch_s = time.monotonic() - started  # an upper bound on one epoch on this machine, now
+    assert not page.evaluate(RUN_OVER)  # running: its overlay shows
     press(page, "#lt-stop")
-    time.sleep(1.0)
+    page.wait_for_function(RUN_OVER)  # the run's event has ended in the page (cancelled, or all 30 epochs done)
     at_stop = curve_points(tab)
-    time.sleep(12.0)  # longer than an epoch here: a run that kept going would have drawn more points
-    assert curve_points(tab) == at_stop <= 2
+    time.sleep(min(max(2 * epoch_s, 5.0), 30.0))  # a run that kept going would draw a point within an epoch
+    assert curve_points(tab) == at_stop <= 10, "Stop did not stop the run well before its 30 epochs"
     no_js_errors(tab)
 
 
