@@ -136,9 +136,10 @@ class AppPage:
             self.open(tab)
 
     def open(self, name: str) -> None:
-        """Open the top-level tab labelled `name` (in the page's language) and wait until the page is idle; on
-        a phone, through Gradio's overflow menu when the tab bar has no room for it (its items are plain buttons
-        there, not role=tab)."""
+        """Open the top-level tab labelled `name` (in the page's language); on a phone, through Gradio's overflow
+        menu when the tab bar has no room for it (its items are plain buttons there, not role=tab). It does not
+        wait for idle: a refused upload leaves its status display in the error state, so callers wait for what
+        they need (`wait_idle` or a condition of their own)."""
         tabs = self.page.locator("#explorer-tabs")
         button = tabs.get_by_role("tab", name=name, exact=True).first
         if button.count() and button.is_visible():
@@ -147,7 +148,6 @@ class AppPage:
             self.page.locator("#explorer-tabs > .tab-wrapper .overflow-menu > button").click()
             self.page.locator("#explorer-tabs > .tab-wrapper .overflow-dropdown button").filter(
                 has_text=re.compile(rf"^\s*{re.escape(name)}\s*$")).first.click()
-        self.wait_idle()
 
     def tap(self, locator) -> None:
         """A tap on a phone, a click on a laptop."""
