@@ -136,7 +136,8 @@ def test_the_language_switch_rewords_the_player_both_ways(page):
     p.wait_for_function("() => document.querySelector('#den-player .den-status').textContent.startsWith('第 ')")
     assert page.status().startswith(f"第 {STEPS} / {STEPS} 步（t = 0）")
     assert p.locator("#den-player .den-play").inner_text() == "▶ 播放"
-    axis = "() => document.querySelector('#den-player .den-plot')._fullLayout.xaxis.title.text"
+    # undefined (not an error) while Plotly redraws the plot for the new language
+    axis = "() => document.querySelector('#den-player .den-plot')?._fullLayout?.xaxis?.title?.text"
     p.wait_for_function(f"() => ({axis})() === '时间步 t（1000 = 纯噪声）'")
     assert page.state()["key"] == played["key"]  # nothing ran again
     p.get_by_role("button", name="▶ 播放").click()
