@@ -96,9 +96,24 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+class AppServer(tuple):
+    """(url, gradio_client.Client), plus the running Blocks as `demo` (the server runs in this process)."""
+
+    def __new__(cls, url: str, client, demo):
+        server = super().__new__(cls, (url, client))
+        server.demo = demo
+        return server
+
+    def idle(self) -> bool:
+        """True when the server's queue holds no event and no worker runs one (for every page and client)."""
+        queue = self.demo._queue
+        return len(queue) == 0 and queue.get_active_worker_count() == 0
+
+
 @pytest.fixture(scope="session")
 def app_server(shipped_service):
-    """The real app (all tabs, shipped checkpoints) on a free port; yields (url, gradio_client.Client)."""
+    """The real app (all tabs, shipped checkpoints) on a free port; yields AppServer (url, gradio_client.Client)
+    with `.demo` and `.idle()`."""
     from gradio_client import Client
 
     from explorer.ui.app import build_demo, launch_kwargs
@@ -110,9 +125,33 @@ def app_server(shipped_service):
     demo.queue(default_concurrency_limit=defaults.concurrency, max_size=defaults.max_queue)
     _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, server_name="127.0.0.1",
                             server_port=free_port(), **launch_kwargs())
-    client = Client(url, verbose=False)
+    client = Client(url, verbose=False, httpx_kwargs={"timeout": 120})  # httpx's 5 s is short on 2 busy cores
     try:
-        yield url, client
+        yield AppServer(url, client, demo)
     finally:
         client.close()
         demo.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for every browser test file (each test opens its own context: a fresh session).
+    tests/test_browser.py says how it is found, and skips or fails its tests when it is missing."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.test_browser import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def tab(browser, app_server):
+    """A fresh page on the real app at 1366x768 in English (tests/test_browser.py's AppPage)."""
+    from tests.test_browser import AppPage
+
+    t = AppPage(browser, app_server[0])
+    yield t
+    t.context.close()

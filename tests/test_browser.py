@@ -13,6 +13,7 @@ import base64
 import io
 import os
 import re
+import time
 from pathlib import Path
 
 import numpy as np
@@ -107,31 +108,55 @@ def shoot(page, name: str, full_page: bool = True) -> Path:
     return path
 
 
-# ---- fixtures --------------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+# ---- the shared page helper -------------------------------------------------------------------------------
+# The two screen sizes every browser test uses (the brief's): a laptop, and a phone with touch (at 2x pixels,
+# as a phone renders; coordinates stay in CSS pixels).
+SIZES = {"laptop": {"viewport": {"width": 1366, "height": 768}},
+         "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
+                   "device_scale_factor": 2}}
 
 
-class Tab:
-    """A fresh page on the app, with the uncaught JavaScript errors it raised."""
+class AppPage:
+    """A fresh page (its own browser context, so its own Gradio session) on the app at one of `SIZES`, in English
+    unless `locale` says otherwise, optionally opened on the top-level tab `tab`. It records the uncaught
+    JavaScript errors it raised (`errors`) and every request it sent (`requests`: (epoch ms, URL))."""
 
-    def __init__(self, browser, url: str):
-        self.context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
+    def __init__(self, browser, url: str, size: str = "laptop", tab: str | None = None, locale: str = "en-US"):
+        self.size = size
+        self.context = browser.new_context(locale=locale, **SIZES[size])
         self.page = self.context.new_page()
         self.page.set_default_timeout(SLOW)
         self.errors: list[str] = []
+        self.requests: list[tuple[float, str]] = []
         self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        self.page.on("request", lambda r: self.requests.append((time.time() * 1000, r.url)))
         self.page.goto(url)
         self.page.wait_for_selector("[role=tab]")
+        if tab is not None:
+            self.open(tab)
 
     def open(self, name: str) -> None:
-        self.page.get_by_role("tab", name=name, exact=True).first.click()
+        """Open the top-level tab labelled `name` (in the page's language); on a phone, through Gradio's overflow
+        menu when the tab bar has no room for it (its items are plain buttons there, not role=tab). It does not
+        wait for idle: a refused upload leaves its status display in the error state, so callers wait for what
+        they need (`wait_idle` or a condition of their own)."""
+        tabs = self.page.locator("#explorer-tabs")
+        button = tabs.get_by_role("tab", name=name, exact=True).first
+        if button.count() and button.is_visible():
+            button.click()
+        else:
+            self.page.locator("#explorer-tabs > .tab-wrapper .overflow-menu > button").click()
+            self.page.locator("#explorer-tabs > .tab-wrapper .overflow-dropdown button").filter(
+                has_text=re.compile(rf"^\s*{re.escape(name)}\s*$")).first.click()
+
+    def tap(self, locator) -> None:
+        """A tap on a phone, a click on a laptop."""
+        locator.scroll_into_view_if_needed()
+        locator.tap() if self.size == "phone" else locator.click()
+
+    def language(self, name: str) -> None:
+        """Press "English" or "中文" in the header's language switch."""
+        self.tap(self.page.locator("#lang-switch").get_by_text(name))
 
     def src(self, label: str) -> str | None:
         return self.page.evaluate(IMG_SRC, label)
@@ -143,17 +168,21 @@ class Tab:
         return self.src(label)
 
     def wait_idle(self) -> None:
+        """Until no progress display shows in the page (it says nothing of triggers Gradio has not sent yet)."""
         self.page.wait_for_function(IDLE)
 
+    def close(self, check_errors: bool = True) -> None:
+        """Close the page's context; with `check_errors`, fail if the page raised an uncaught JavaScript error."""
+        errors = list(self.errors)
+        self.context.close()
+        if check_errors:
+            assert not errors, f"uncaught JavaScript errors: {errors}"
 
-@pytest.fixture
-def tab(browser, app_server):
-    t = Tab(browser, app_server[0])
-    yield t
-    t.context.close()
+
+Tab = AppPage  # the name the older tests use
 
 
-def no_js_errors(tab: Tab) -> None:
+def no_js_errors(tab: AppPage) -> None:
     assert not tab.errors, f"uncaught JavaScript errors: {tab.errors}"
 
 

@@ -11,11 +11,7 @@ import re
 
 import pytest
 
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, SLOW, pytestmark, shoot  # noqa: F401 (pytestmark: the skip)
-
-SIZES = {"desktop": {"viewport": {"width": 1366, "height": 768}},
-         "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
-                   "device_scale_factor": 2}}
+from tests.test_browser import AppPage, pytestmark, shoot  # noqa: F401 (pytestmark: the skip)
 
 # Every labelled part of a plotly figure inside the element `id`: its rectangle, and the figure's own rectangle.
 PLOT_PARTS = """(id) => {
@@ -85,48 +81,14 @@ def check_plot_layout(page, elem_id: str, title: str | None = None) -> str:
     return parts["text"]
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-class Page:
-    """A fresh page on the app at one screen size, with its uncaught JavaScript errors."""
-
-    def __init__(self, browser, url: str, size: str):
-        self.size = size
-        self.context = browser.new_context(locale="en-US", **SIZES[size])
-        self.page = self.context.new_page()
-        self.page.set_default_timeout(SLOW)
-        self.errors: list[str] = []
-        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
-        self.page.goto(url)
-        self.page.wait_for_selector("[role=tab]")
-
-    def open(self, name: str) -> None:
-        """Select a top-level tab; on a phone, through Gradio's "More tabs" menu when the tab button is hidden."""
-        page = self.page
-        button = page.locator("#explorer-tabs > .tab-wrapper [role=tablist] > button", has_text=name)
-        if button.count() and button.first.is_visible():
-            button.first.click()
-            return
-        page.locator("#explorer-tabs > .tab-wrapper .overflow-menu > button").click()
-        page.locator("#explorer-tabs > .tab-wrapper .overflow-dropdown button", has_text=name).first.click()
+class Page(AppPage):
+    """A fresh page on the app at one screen size ("laptop" or "phone"), with its uncaught JavaScript errors."""
 
     def chinese(self) -> None:
         self.page.locator("#lang-switch").get_by_text("中文").click()
 
     def shoot(self, name: str) -> None:
         shoot(self.page, f"compex-{name}-{self.size}")
-
-    def close(self) -> None:
-        assert not self.errors, f"uncaught JavaScript errors: {self.errors}"
-        self.context.close()
 
 
 @pytest.fixture(scope="module")
@@ -136,7 +98,7 @@ def url(request) -> str:
     return os.environ.get("COMPEX_URL") or request.getfixturevalue("app_server")[0]
 
 
-@pytest.fixture(params=list(SIZES))
+@pytest.fixture(params=["laptop", "phone"])
 def page(request, browser, url):
     p = Page(browser, url, request.param)
     yield p
@@ -210,7 +172,7 @@ def test_exercises_layout_and_results_follow_the_language_switch(page):
     p.locator("#ex5-reveal").click()
     assert check_plot_layout(p, "ex5-ours-plot") == "measured here (MNIST, f = 4)"
     assert check_plot_layout(p, "ex5-sd3-plot") == "SD3 paper (photos, f = 8; another data set)"
-    if page.size == "desktop":
+    if page.size == "laptop":
         p.get_by_text(re.compile(r"^Exercise 3 ·")).click()
         assert p.evaluate(BROKEN_WORDS, "ex3-table") == []
     page.chinese()

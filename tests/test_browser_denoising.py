@@ -15,11 +15,9 @@ import pytest
 
 from explorer.generation import generate, validate_request
 from explorer.views.denoising import to_uint8
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, SLOW, _missing, shoot
+from tests.test_browser import AppPage, _missing, shoot
 
 pytestmark = pytest.mark.skipif(_missing is not None, reason=_missing or "")
-VIEWPORTS = {"desktop": {"viewport": {"width": 1366, "height": 768}},
-             "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}}
 STEPS = 12
 STATE = "() => window.__denPlayer ? Object.assign({}, window.__denPlayer) : null"
 # the canvas of one panel, read back at the sheet's native size (every factor-th pixel, red channel)
@@ -45,35 +43,12 @@ def server(shipped_service):
     demo.close()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-class Page:
-    """A page on the Denoising tab that records every request it sends (epoch ms, URL) and its JS errors."""
+class Page(AppPage):
+    """A page on the Denoising tab (AppPage records every request it sends, (epoch ms, URL), and its JS errors)."""
 
     def __init__(self, browser, url: str, device: str):
-        self.context = browser.new_context(locale="en-US", **VIEWPORTS[device])
-        self.page = self.context.new_page()
-        self.page.set_default_timeout(SLOW)
-        self.requests: list[tuple[float, str]] = []
-        self.errors: list[str] = []
-        self.page.on("request", lambda r: self.requests.append((time.time() * 1000, r.url)))
-        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
-        self.page.goto(url)
-        self.page.wait_for_selector("[role=tab]")
-        tab = self.page.get_by_role("tab", name="Denoising").first
-        if tab.count() and tab.is_visible():
-            tab.click()
-        else:  # a phone: the tabs that do not fit are in Gradio's "More tabs" menu
-            self.page.get_by_role("button", name="More tabs").click()
-            self.page.locator(".overflow-dropdown button", has_text="Denoising").click()
+        super().__init__(browser, url, device, tab="Denoising")
+        self.device = device
         self.page.locator("#den-player .den-player").wait_for()
 
     def state(self) -> dict:
@@ -98,16 +73,11 @@ class Page:
     def status(self) -> str:
         return self.page.locator("#den-player .den-status").inner_text()
 
-    def close(self):
-        self.context.close()
-
-
-@pytest.fixture(params=list(VIEWPORTS))
+@pytest.fixture(params=["laptop", "phone"])
 def page(request, browser, server):
     p = Page(browser, server, request.param)
-    p.device = request.param
     yield p
-    p.close()
+    p.close(check_errors=False)
 
 
 def test_generate_plays_every_step_in_the_browser_without_a_server_request(page, shipped_service):
@@ -133,7 +103,7 @@ def test_play_pause_scrub_and_arrow_keys_make_no_server_request(page):
     paused = page.state()["index"]
     assert 2 <= paused < STEPS
     p.locator("#den-player").scroll_into_view_if_needed()
-    shoot(p, f"denoising-paused-en-{1366 if page.device == 'desktop' else 390}", full_page=False)
+    shoot(p, f"denoising-paused-en-{1366 if page.device == 'laptop' else 390}", full_page=False)
     time.sleep(0.6)  # four ticks at 1x
     assert page.state()["index"] == paused and not page.state()["playing"]
     box = p.locator("#den-player .den-range").bounding_box()  # scrub: press on the track at about 3/4
@@ -166,19 +136,20 @@ def test_the_language_switch_rewords_the_player_both_ways(page):
     p.wait_for_function("() => document.querySelector('#den-player .den-status').textContent.startsWith('第 ')")
     assert page.status().startswith(f"第 {STEPS} / {STEPS} 步（t = 0）")
     assert p.locator("#den-player .den-play").inner_text() == "▶ 播放"
-    axis = "() => document.querySelector('#den-player .den-plot')._fullLayout.xaxis.title.text"
+    # undefined (not an error) while Plotly redraws the plot for the new language
+    axis = "() => document.querySelector('#den-player .den-plot')?._fullLayout?.xaxis?.title?.text"
     p.wait_for_function(f"() => ({axis})() === '时间步 t（1000 = 纯噪声）'")
     assert page.state()["key"] == played["key"]  # nothing ran again
     p.get_by_role("button", name="▶ 播放").click()
     p.wait_for_function("() => window.__denPlayer.index >= 3")
     p.locator("#den-player").scroll_into_view_if_needed()
-    shoot(p, f"denoising-playing-zh-{1366 if page.device == 'desktop' else 390}", full_page=False)
+    shoot(p, f"denoising-playing-zh-{1366 if page.device == 'laptop' else 390}", full_page=False)
     p.get_by_label("English").check()
     p.get_by_role("button", name="▶ Play").or_(p.get_by_role("button", name="❚❚ Pause")).first.wait_for()
     p.locator("#den-player .den-first").click()
     p.get_by_role("button", name="▶ Play").click()
     p.wait_for_function("() => window.__denPlayer.index >= 3")
-    shoot(p, f"denoising-playing-en-{1366 if page.device == 'desktop' else 390}", full_page=False)
+    shoot(p, f"denoising-playing-en-{1366 if page.device == 'laptop' else 390}", full_page=False)
     p.get_by_label("中文").check()
     p.wait_for_function("() => window.__denPlayer.playEnd && !window.__denPlayer.playing")
     p.get_by_label("English").check()
@@ -193,7 +164,7 @@ def test_a_reloaded_page_stops_its_1000_step_run(browser, server):
     stops within seconds (a full run takes far longer here) and nothing of it is kept."""
     from explorer.ui.denoising_tab import RUNS
 
-    page = Page(browser, server, "desktop")
+    page = Page(browser, server, "laptop")
     try:
         box = page.page.get_by_label("number input for Steps (1-1000)")
         box.fill("1000")
@@ -217,14 +188,14 @@ def test_a_reloaded_page_stops_its_1000_step_run(browser, server):
         request = validate_request(3, 424242, 1000, "ddpm", 5.0)
         assert (request, "ldm-mnist") not in RUNS  # a finished run would be cached: this one never finished
     finally:
-        page.close()
+        page.close(check_errors=False)
 
 
 def test_a_bad_seed_is_refused_in_the_page_language_and_blocks_nothing_else(browser, server):
     """Issue 14, A: an empty or fractional seed is refused by the app's one rule (not Gradio's English range check),
     in the page's language, naming the box and its range; the language switch keeps working meanwhile, and a good
     seed generates again."""
-    page = Page(browser, server, "desktop")
+    page = Page(browser, server, "laptop")
     try:
         p = page.page
         seed = p.get_by_label("Seed")
@@ -243,4 +214,4 @@ def test_a_bad_seed_is_refused_in_the_page_language_and_blocks_nothing_else(brow
         assert played["n"] == 4 and played["index"] == 4
         assert not page.errors, page.errors
     finally:
-        page.close()
+        page.close(check_errors=False)

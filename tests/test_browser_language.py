@@ -9,8 +9,7 @@ import time
 
 import pytest
 
-from tests.test_browser import (CHROMIUM_ARGS, SLOW, Tab, browser, no_js_errors, pytestmark,  # noqa: F401
-                                shoot)
+from tests.test_browser import AppPage, no_js_errors, pytestmark, shoot  # noqa: F401 (pytestmark: the skip)
 
 PLOT_WIDTHS = """() => [...document.querySelectorAll('.js-plotly-plot')]
   .filter(p => p.getBoundingClientRect().width > 0)
@@ -32,33 +31,17 @@ VISIBLE_TEXTS = """() => {
   }
   return out; }"""
 CJK = re.compile(r"[\u3400-\u9fff\u3000-\u303f\uff00-\uffef]")
-SIZES = {"desktop": dict(viewport={"width": 1366, "height": 768}),
-         "phone": dict(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)}
 TABS = [("Reconstruction", "重建"), ("Latent map", "潜空间地图"), ("Denoising", "去噪过程"), ("Compression", "压缩率"),
         ("Exercises", "练习")]
 
 
-class SizedTab(Tab):
-    def __init__(self, browser, url: str, size: str):  # noqa: F811 - the browser fixture imported above
-        self.context = browser.new_context(locale="en-US", **SIZES[size])
-        self.page = self.context.new_page()
-        self.page.set_default_timeout(SLOW)
-        self.errors: list[str] = []
-        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
-        self.page.goto(url)
-        self.page.wait_for_selector("[role=tab]")
+class SizedTab(AppPage):
+    def __init__(self, browser, url: str, size: str):
+        super().__init__(browser, url, size)
         self.page.wait_for_function("() => !!window.__lsePairs")  # the switch has loaded Gradio's own pairs
 
     def open_top(self, name: str) -> None:
-        """Open a top-level tab, through Gradio's overflow menu when a phone hides it there."""
-        tabs = self.page.locator("#explorer-tabs")
-        button = tabs.get_by_role("tab", name=name, exact=True).first
-        if button.is_visible():
-            button.click()
-            return
-        # a phone keeps the tabs that do not fit in an overflow menu whose items are plain buttons, not role=tab
-        self.page.locator("#explorer-tabs > .tab-wrapper .overflow-menu > button").click()
-        self.page.locator("#explorer-tabs > .tab-wrapper .overflow-dropdown button", has_text=name).first.click()
+        self.open(name)
 
     def switch(self, lang: str) -> None:
         self.page.locator("#lang-switch").get_by_label("中文" if lang == "zh" else "English").check()
@@ -69,10 +52,9 @@ class SizedTab(Tab):
         return self.page.evaluate(VISIBLE_TEXTS)
 
 
-@pytest.fixture(params=list(SIZES))
-def sized_tab(request, browser, app_server):  # noqa: F811
+@pytest.fixture(params=["laptop", "phone"])
+def sized_tab(request, browser, app_server):
     t = SizedTab(browser, app_server[0], request.param)
-    t.size = request.param
     yield t
     t.context.close()
 
@@ -156,22 +138,13 @@ def test_switch_rewords_every_tab_and_gradio_strings_both_ways(sized_tab, tmp_pa
     no_js_errors(tab)
 
 
-def visible_plots_fill_their_boxes(tab: Tab) -> list:
+def visible_plots_fill_their_boxes(tab: AppPage) -> list:
     tab.page.wait_for_function(f"() => ({PLOT_WIDTHS})().length > 0")
     tab.page.wait_for_function(f"() => ({PLOT_WIDTHS})().every(([svg, box]) => Math.abs(svg - box) <= 2)",
                                timeout=10_000)
     return tab.page.evaluate(PLOT_WIDTHS)
 
 
-@pytest.fixture
-def tab(browser, app_server):  # noqa: F811 - the browser fixture imported above
-    t = Tab(browser, app_server[0])
-    yield t
-    t.context.close()
-
-
-@pytest.mark.xfail(reason="failed after the merge of this session's branches, not yet diagnosed (see the closing note)",
-                   strict=False)
 def test_switching_language_relabels_tabs_and_keeps_plots_full_width(tab):
     page = tab.page
     tab.open("Compression")
@@ -181,8 +154,9 @@ def test_switching_language_relabels_tabs_and_keeps_plots_full_width(tab):
     page.get_by_role("tab", name="压缩率", exact=True).first.wait_for()
     for name in ("压缩率", "重建"):  # both were hidden while their figures were redrawn in Chinese
         page.get_by_role("tab", name=name, exact=True).first.click()
-        widths = visible_plots_fill_their_boxes(tab)
-        assert all(svg > 900 for svg, _ in widths), widths
+        widths = visible_plots_fill_their_boxes(tab)  # not Plotly's 700 px default
+        # two figures side by side in each tab (issue 14 D3): each takes about half of the 1366 px page
+        assert len(widths) == 2 and all(svg > 0.4 * 1366 for svg, _ in widths), widths
     shoot(page, "language-zh-reconstruction")
     page.get_by_label("English").check()
     page.get_by_role("tab", name="Reconstruction", exact=True).first.wait_for()

@@ -10,16 +10,10 @@ import numpy as np
 import pytest
 
 from tests.e2e_support import MODEL, pixels
-from tests.test_browser import (CHROMIUM, CHROMIUM_ARGS, IDLE, ISOLATED_POINT, MAP_READY, SLOW, _missing,
-                                data_uri_pixels, shoot)
+from tests.test_browser import ISOLATED_POINT, MAP_READY, AppPage, _missing, data_uri_pixels, shoot
 
 pytestmark = pytest.mark.skipif(_missing is not None, reason=_missing or "")
 
-VIEWPORTS = {
-    "desktop": {"viewport": {"width": 1366, "height": 768}},
-    "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
-              "device_scale_factor": 2},
-}
 PLAYER_READY = """() => { const i = document.querySelector('#lsx-player .lsx-frame');
   return i && i.src.startsWith('data:image/png'); }"""
 MAP_TITLE = """() => { const p = document.querySelector('#lsx-map .lsx-map-plot');
@@ -40,29 +34,11 @@ CROWDED_POINT = ISOLATED_POINT.replace("if (d > bestD) { bestD = d; best = p; }"
                                        " { bestD = d; best = p; }")
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-class MapPage:
-    """A fresh page on the app at one viewport, opened on the Latent map tab; records uncaught JS errors."""
+class MapPage(AppPage):
+    """A fresh page at one size ("laptop" or "phone"), opened on the Latent map tab once its player shows."""
 
     def __init__(self, browser, url: str, size: str):
-        self.size = size
-        self.context = browser.new_context(locale="en-US", **VIEWPORTS[size])
-        self.page = self.context.new_page()
-        self.page.set_default_timeout(SLOW)
-        self.errors: list[str] = []
-        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
-        self.page.goto(url)
-        self.page.wait_for_selector("[role=tab]")
-        self.page.get_by_role("tab", name="Latent map", exact=True).first.click()
+        super().__init__(browser, url, size, tab="Latent map")
         self.page.wait_for_function(PLAYER_READY)
 
     def box(self, which: str):
@@ -77,7 +53,7 @@ class MapPage:
         self.idle()
 
     def idle(self) -> None:
-        self.page.wait_for_function(IDLE)
+        self.wait_idle()
 
     def status(self) -> str:
         return self.page.locator("#lsx-status").inner_text()
@@ -86,7 +62,7 @@ class MapPage:
         return self.page.evaluate(MAP_TITLE)
 
 
-@pytest.fixture(params=list(VIEWPORTS))
+@pytest.fixture(params=["laptop", "phone"])
 def map_page(request, browser, app_server):
     m = MapPage(browser, app_server[0], request.param)
     yield m
@@ -96,7 +72,7 @@ def map_page(request, browser, app_server):
 
 @pytest.fixture
 def desktop(browser, app_server):
-    m = MapPage(browser, app_server[0], "desktop")
+    m = MapPage(browser, app_server[0], "laptop")
     yield m
     assert not m.errors, f"uncaught JavaScript errors: {m.errors}"
     m.context.close()
@@ -189,9 +165,6 @@ def test_a_bad_index_is_refused_once_and_blocks_nothing(map_page):
     page.wait_for_function("(name) => (" + MAP_TITLE + ")().startsWith(name + ':')", arg=other)
 
 
-@pytest.mark.xfail(reason="passed on the latentmap branch; after merging the app-wide table script and language "
-                          "observer the tapped dot's index never reaches the index box at 390x844 (open: issue 14 D1)",
-                   strict=False)
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_the_map_fits_the_screen_and_a_tapped_dot_is_picked(browser, app_server, lang):
     """Issue 14 D1 at 390x844 with touch: the plot uses the width, the axes span the data, no toolbar sits over
@@ -233,7 +206,7 @@ def test_the_map_fits_the_screen_and_a_tapped_dot_is_picked(browser, app_server,
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_screenshots_at_1366x768(browser, app_server, lang):
-    m = MapPage(browser, app_server[0], "desktop")
+    m = MapPage(browser, app_server[0], "laptop")
     try:
         if lang == "zh":
             m.page.locator("#lang-switch").get_by_text("中文").click()

@@ -21,33 +21,19 @@ import pytest
 from PIL import Image
 
 from tests.e2e_support import MODEL, digit_uint8, held_out, max_level_diff, pixels
-from tests.test_browser import (CHROMIUM, CHROMIUM_ARGS, IDLE, IMG_SRC, SLOW, _missing, bomb_png,  # noqa: F401
-                                browser, fetch_pixels, shoot)
+from tests.test_browser import IDLE, SLOW, AppPage, _missing, bomb_png, fetch_pixels, shoot
 
 pytestmark = pytest.mark.skipif(_missing is not None, reason=_missing or "")
-SIZES = {"laptop": {"viewport": {"width": 1366, "height": 768}},
-         "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}}
 NOTE = "#rec-note"
 TOASTS = ".toast-body.error"
 
 
-class Page:
-    """A fresh page on the app at one size, on the Reconstruction tab, with its uncaught JavaScript errors."""
+class Page(AppPage):
+    """A fresh page at one size on the Reconstruction tab (the first), once the first held-out digit shows."""
 
     def __init__(self, browser, url: str, size: str):
-        self.size = size
-        self.context = browser.new_context(locale="en-US", **SIZES[size])
-        self.page = self.context.new_page()
-        self.page.set_default_timeout(SLOW)
-        self.errors: list[str] = []
-        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
-        self.page.goto(url)
-        self.page.wait_for_selector("[role=tab]")
+        super().__init__(browser, url, size)
         self.wait_note("input 28x28")  # the first held-out digit, reconstructed on load
-
-    def tap(self, locator) -> None:
-        locator.scroll_into_view_if_needed()
-        locator.tap() if self.size == "phone" else locator.click()
 
     def note(self) -> str:
         return self.page.locator(NOTE).inner_text()
@@ -58,26 +44,11 @@ class Page:
         self.wait_idle()
         return self.note()
 
-    def wait_idle(self) -> None:
-        self.page.wait_for_function(IDLE)
-
-    def src(self, label: str) -> str | None:
-        return self.page.evaluate(IMG_SRC, label)
-
-    def wait_src(self, label: str, other_than: str | None = None) -> str:
-        """Wait until the image labelled `label` shows something other than `other_than`; its src."""
-        self.page.wait_for_function(f"([label, old]) => {{ const s = ({IMG_SRC})(label); return s && s !== old; }}",
-                                    arg=[label, other_than])
-        return self.src(label)
-
     def example(self, caption: str) -> None:
         self.tap(self.page.locator(f"#rec-gallery [title='{caption}']"))
 
-    def language(self, name: str) -> None:
-        self.tap(self.page.locator("#lang-switch").get_by_text(name))
 
-
-@pytest.fixture(params=list(SIZES))
+@pytest.fixture(params=["laptop", "phone"])
 def page(request, browser, app_server):
     p = Page(browser, app_server[0], request.param)
     yield p
@@ -202,19 +173,34 @@ def test_what_is_shown_is_the_model_the_dropdown_says(browser, app_server, delay
         p.wait_for_timeout(delay_ms)
         p.get_by_label("Model", exact=True).click()
         p.get_by_role("option", name="sd-vae-mnist-c2", exact=True).click()
-        deadline = time.time() + SLOW / 1000
-        while time.time() < deadline:  # wait until every request has answered
-            page.wait_idle()
-            p.wait_for_timeout(1500)
-            if p.evaluate(IDLE):
-                break
-        chosen = p.get_by_label("Model", exact=True).input_value()
-        note = page.note()
+        chosen, note = settled(page, app_server)
         shown = re.match(r"(\S+) input", note)
         assert shown and shown.group(1) == chosen, (chosen, note)
         assert p.locator("table").filter(has_text="PSNR").first.inner_text().count(chosen) >= 1
     finally:
         page.context.close()
+
+
+def settled(page: Page, server, hold_s: float = 2.0) -> tuple[str, str]:
+    """(the Model dropdown's value, the note) once the page has settled on the chosen model: nothing queued or
+    running on the server, no progress shown in the page, and the note naming the dropdown's model, all unchanged
+    for `hold_s` (a reply still on its way would land in that time). An "idle page" alone is not enough: a
+    reply dropped as stale ends the event's progress display while the newest request still runs, and the
+    dropdown's own trigger is sent only after that (seen as ~5 s of idle page on a loaded machine). Fails with
+    what the page shows if it never settles on the dropdown's model within SLOW."""
+    p = page.page
+    deadline, since, last = time.monotonic() + SLOW / 1000, None, None
+    while time.monotonic() < deadline:
+        now = (p.get_by_label("Model", exact=True).input_value(), page.note())
+        shown = re.match(r"(\S+) input", now[1])
+        if server.idle() and p.evaluate(IDLE) and shown and shown.group(1) == now[0] and now == last:
+            if time.monotonic() - since >= hold_s:
+                return now
+        else:
+            since = time.monotonic()
+        last = now
+        p.wait_for_timeout(200)
+    raise AssertionError(f"the page never settled on the model its dropdown says: {last}")
 
 
 # ---- D4 and D3 -------------------------------------------------------------------------------------------

@@ -138,20 +138,21 @@ def test_errors_come_back_with_their_type_and_message(zero_gpu, gpu_service):
 
 
 def test_locks_held_in_the_parent_do_not_deadlock_the_worker(zero_gpu, gpu_service):
-    """ZeroGPU forks while other users' threads may be loading a model (the service's load lock) or
+    """ZeroGPU forks while other users' threads may be loading a model (the loader's load lock) or
     running one (its model lock); the worker's copies of those locks must not stay locked forever."""
     zero_gpu.timeout_s = 30
     loaded = gpu_service.get(DIGIT_VAE)
     holding, release = threading.Event(), threading.Event()
 
     def hold_the_locks():
-        with gpu_service._load_lock, loaded.lock:
+        with gpu_service.loader._load_lock, loaded.lock:
             holding.set()
             release.wait(60)
 
     holder = threading.Thread(target=hold_the_locks, daemon=True)
     holder.start()
-    holding.wait(10)
+    assert holding.wait(30), "the helper thread never took the locks"
+    assert gpu_service.loader._load_lock.locked() and loaded.lock.locked()
     try:
         assert np.isfinite(gpu_service.heavy(use_model, DIGIT_VAE))  # forked while both locks are held
     finally:
