@@ -221,6 +221,61 @@ def test_session_store_keeps_one_model_per_session_and_a_bounded_number_of_sessi
     assert store.get("c").encode(digits).shape == (3, 2)
 
 
+@pytest.fixture(scope="module")
+def trained_c2():
+    """A 1-epoch conv run (latent c2) as a session's model in a store of its own."""
+    from explorer.session_models import SessionModels
+
+    final = lt.run_to_end(lt.validate_request("c2", 0.1, 1, 0))
+    store = SessionModels()
+    store.put("page-a", final.model, final.request, final.heldout, final.history)
+    return store, final
+
+
+def test_a_session_sees_its_model_through_the_service_and_others_do_not(shipped_service, trained_c2):
+    from explorer.reconstruction import comparable, resolve_source, run_request, validate_request
+    from explorer.session_models import SessionService, is_session_model, session_service
+
+    store, final = trained_c2
+    mine = session_service(shipped_service, "page-a", store)
+    assert isinstance(mine, SessionService) and session_service(shipped_service, "page-b", store) is shipped_service
+    name = "my-c2-b0.1-e1-s0"
+    assert is_session_model(mine, name) and not is_session_model(shipped_service, name)
+    assert mine.names("vae", dataset="mnist")[-1] == name and name not in mine.names("vae", dataset="photos")
+    assert name not in shipped_service.names() and "sd-vae-mnist-c4" in mine.names("vae")
+    assert mine.vae_shapes(name)["latent_shape"] == [2, 7, 7] and mine.metrics(name)["psnr"] == final.heldout["psnr"]
+    # the Reconstruction tab's logic, unchanged, on the student's model: the held-out digit 0 through it
+    request = validate_request(mine, name)
+    result = run_request(mine, request, resolve_source({"kind": "digit", "index": 0}))
+    assert result.model == name and result.z.shape == (2, 7, 7) and result.original.shape == (28, 28)
+    expected = store.get("page-a").reconstruct(result.original[None])[0]
+    assert np.abs(result.reconstruction - expected).max() <= 1 / 255 + 1e-6  # the displayed 8-bit grid
+    assert comparable(mine, name, "sd-vae-mnist-c2") is None and comparable(mine, name, "sd-vae-photos-f8c4")
+    sampled = run_request(mine, validate_request(mine, name, True, 7), resolve_source({"kind": "digit", "index": 0}))
+    again = run_request(mine, validate_request(mine, name, True, 7), resolve_source({"kind": "digit", "index": 0}))
+    assert np.array_equal(sampled.z, again.z) and not np.array_equal(sampled.z, result.z)
+    with pytest.raises(Refusal):  # another page (or a script through the shared service) does not know it
+        validate_request(shipped_service, name)
+
+
+def test_the_latent_map_shows_a_session_model(shipped_service, trained_c2):
+    from explorer.latent_map import LatentMapExplorer
+    from explorer.session_models import SessionService
+    from explorer.views.latent_map import LatentMapViews
+
+    store, final = trained_c2
+    explorer = LatentMapExplorer(SessionService(shipped_service, store.get("page-a")))
+    views = LatentMapViews(explorer)
+    name = "my-c2-b0.1-e1-s0"
+    latents = explorer.latents(name).latents
+    assert latents.shape == (500, 2, 7, 7) and not explorer.is_planar(name)
+    np.testing.assert_allclose(lt.to_2d(latents), final.points, atol=1e-3)  # the panel's map, same digits
+    page = views.page(name, "pca", 3, 8, "lerp", True, "zh")
+    assert page.refusal is None and page.map["projection"] == "pca" and name in page.map["title"]
+    assert len(page.player["frames"]) > 2 and "潜变量" in page.status
+    assert explorer.interpolate(name, 3, 8, 0.0).shape == (28, 28)
+
+
 # ---- the /train_vae endpoint through a real server -------------------------------------------------------------
 @pytest.fixture(scope="module")
 def panel_server(shipped_service):

@@ -27,6 +27,8 @@ from ..reconstruction import (PHOTO_SIDES, comparable, default_comparison, defau
 from ..views import reconstruction as view
 from .i18n import register, tr, tr_pair
 from .learn import maths_panel
+from .session_choice import dropdown, session_of
+from ..session_models import session_service
 
 register(view.STRINGS)
 LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
@@ -51,13 +53,16 @@ class Results:
     def __init__(self, service, size: int = 8):
         self.service, self.size, self.lock, self.items = service, size, threading.Lock(), OrderedDict()
 
-    def get(self, request, source):
-        key = (request, source_key(source))
+    def get(self, request, source, service=None):
+        """`service`: the page's view of the models (explorer.session_models.session_service); a student's
+        model is cached under its own token, never mixed with another page's or run's."""
+        service = service or self.service
+        key = (request, source_key(source), getattr(service, "token", None))
         with self.lock:
             if key in self.items:
                 self.items.move_to_end(key)
                 return self.items[key]
-        result = run_request(self.service, request, resolve_source(source))
+        result = run_request(service, request, resolve_source(source))
         with self.lock:
             self.items[key] = result
             while len(self.items) > self.size:
@@ -160,13 +165,16 @@ def build_reconstruction_tab(service, ui=None) -> None:
         lang, session = normalise_lang(lang), getattr(request, "session_hash", None) or ""
         if newest.stale(session, stamp):
             return tuple(gr.skip() for _ in outputs)
+        models = session_service(service, session)  # the shared models, plus this page's own (if trained)
         try:
-            req = validate_request(service, name, mode == "sample", seed_value, fit_mode, side,
+            req = validate_request(models, name, mode == "sample", seed_value, fit_mode, side,
                                    seed_field=Message("recon.field_seed"))
-            a = results.get(req, src)
-            warning = comparable(service, name, other) if other and other != NONE else None
-            b = results.get(replace(req, model=other), src) if other and other != NONE and warning is None else None
-            noise = sampling_noise(a, results.get(replace(req, sample=False, seed=0), src)) if req.sample else None
+            a = results.get(req, src, models)
+            warning = comparable(models, name, other) if other and other != NONE else None
+            b = results.get(replace(req, model=other), src, models) \
+                if other and other != NONE and warning is None else None
+            noise = sampling_noise(a, results.get(replace(req, sample=False, seed=0), src, models)) \
+                if req.sample else None
         except (ValueError, RuntimeError) as err:  # a refused input, or a model that cannot take it
             shown = cleared(view.refusal_markdown(err, lang, failed=not isinstance(err, Refusal)))
             if not newest.stale(session, stamp):  # also a toast: on a phone the results are below the fold
@@ -183,7 +191,7 @@ def build_reconstruction_tab(service, ui=None) -> None:
             return tuple(gr.skip() for _ in outputs)
         return shown
 
-    def pick_example(current_model, current_compare, evt: gr.EventData):
+    def pick_example(current_model, current_compare, evt: gr.EventData, request: gr.Request):
         """The clicked example; a photo switches to the photo default (taef2 when installed) compared with the
         4-channel photo VAE, a digit back to a digit VAE, when the current model was trained on the other kind."""
         payload = getattr(evt, "_data", None)
@@ -192,12 +200,13 @@ def build_reconstruction_tab(service, ui=None) -> None:
             return gr.skip(), gr.skip(), gr.skip()
         chosen = examples[index][0]
         wanted = "photos" if chosen["kind"] == "photo" else "mnist"
-        current = service.config(current_model).get("dataset") if current_model in vaes else None
+        models = session_service(service, session_of(request))  # this page's own model counts as a digit VAE
+        current = models.config(current_model).get("dataset") if current_model in models.names("vae") else None
         best = default_model(service, wanted)
         if current == wanted or best is None:
             return chosen, gr.skip(), gr.skip()
         compare_with = default_comparison(service, best) if wanted == "photos" else None
-        keep = current_compare in vaes and service.config(current_compare).get("dataset") == wanted
+        keep = current_compare in models.names("vae") and models.config(current_compare).get("dataset") == wanted
         return chosen, best, compare_with or (current_compare if keep else NONE)
 
     pick = {"api_visibility": "private", "concurrency_limit": None}
@@ -206,6 +215,13 @@ def build_reconstruction_tab(service, ui=None) -> None:
     use_sketch.click(lambda value: {"kind": "sketch", "value": value.get("composite") if isinstance(value, dict)
                                     else value}, sketch, source, **pick)
     draw_tab.select(None, None, None, js=BRUSH_JS, api_visibility="private", queue=False)
+    if ui is not None:  # the student's model (Exercises tab) joins both model choices, for this page only
+        def my_models(current, current_compare, lang, request: gr.Request):
+            return (dropdown(vaes, current, request, lang, first_model),
+                    dropdown([(tr("rec.none"), NONE)] + [(v, v) for v in vaes], current_compare, request, lang, NONE))
+
+        gr.on([ui.tabs.select, language.change], my_models, [model, compare, language], [model, compare],
+              api_visibility="private", show_progress="hidden", queue=False)
     # No triggers: runs when the page loads and whenever any input (the chosen source included) changes.
     gr.on(None, show, [source, model, latent_mode, seed, fit, size, compare, language, token], outputs, js=STAMP_JS,
           trigger_mode="always_last", show_progress="full", api_visibility="private",
