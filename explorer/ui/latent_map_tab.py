@@ -207,10 +207,21 @@ def build_latent_map_tab(service, ui=None) -> None:
             return gr.update(), gr.update(), gr.Timer(active=projection == "umap")
         return on_view(model, projection, a, b, method, show_grid, choice, request)
 
-    def on_compare(a, b, method, choice, request: gr.Request):
-        """Both strips, the table in the page's language, and the table in both (kept for a language switch)."""
-        strip_sd, strip_kl, tables = views.compare(a, b, method)
-        return strip_sd, strip_kl, tables[_lang(choice, request)], tables
+    def on_compare(a, b, method, model, choice, request: gr.Request):
+        """Both strips, the table in the page's language, and the table in both (kept for a language switch).
+        With the student's own model chosen, it is compared with the shipped VAE of the same latent."""
+        entry = my_model(request)
+        pair = (SD_KL_MODEL, REGULARISED_MODEL)
+        if entry is not None and model == entry.name:
+            pair = (entry.name, shipped_like(entry.latent) or REGULARISED_MODEL)
+        strip_a, strip_b, tables = scoped(model, request)[1].compare(a, b, method, pair)
+        return (gr.Image(strip_a, label=pair[0]), gr.Image(strip_b, label=pair[1]), tables[_lang(choice, request)],
+                tables)
+
+    def shipped_like(latent: str) -> str | None:
+        """The shipped VAE with the same latent as a live run ("2d" -> vae-mnist-2d, "c4" -> sd-vae-mnist-c4)."""
+        name = "vae-mnist-2d" if latent == "2d" else f"sd-vae-mnist-{latent}"
+        return name if name in models else None
 
     def on_language_compare(tables, choice, request: gr.Request):
         """The comparison table, if one is shown, in the new language (no new measurement)."""
@@ -260,7 +271,7 @@ def build_latent_map_tab(service, ui=None) -> None:
         gr.on([ui.tabs.select, language.change], my_models, [model_dd, language], model_dd, queue=False,
               **private)
         language.change(on_language_compare, [compare_tables, language], compare_md, **private)
-    compare_btn.click(on_compare, [index_a, index_b, interp_radio, language],
+    compare_btn.click(on_compare, [index_a, index_b, interp_radio, model_dd, language],
                       [compare_sd, compare_kl, compare_md, compare_tables], api_visibility="private")
     api_button.click(interpolate_api, [api_index_a, api_index_b, api_alpha, api_method, api_model], api_image,
                      api_name="interpolate")
