@@ -276,6 +276,43 @@ def test_the_latent_map_shows_a_session_model(shipped_service, trained_c2):
     assert explorer.interpolate(name, 3, 8, 0.0).shape == (28, 28)
 
 
+def test_a_stopped_run_keeps_its_model_and_its_final_figures_follow_the_language():
+    """The panel's worker (explorer/ui/training_panel.py): Stop during epoch 2 ends the run with epoch 1's figures
+    and held-out metrics, keeps the model for the page (a cancelled event's generator is not needed for that, and a
+    progress callback that fails does not end the run unfinished); a closed page keeps nothing."""
+    from explorer.session_models import STORE
+    from explorer.ui import training_panel as tp
+
+    run = tp.Run(lt.validate_request("2d", 1, 30, 0))
+
+    def on_batch(step: int, total: int) -> None:
+        if step == lt.BATCH_SIZE + 10:  # epoch 2 (70 batches per epoch)
+            run.stop.set()
+        raise RuntimeError("the page is gone")  # what a cancelled event's progress may do
+
+    updates = tp._train_in_worker(run, "page-stopped", "cpu", on_batch)
+    seen = []
+    while (update := updates.get(timeout=600)) is not None:
+        seen.append(update)
+    try:
+        assert run.finished.is_set() and [u.epoch for u in seen] == [1, 1] and seen[-1].done
+        assert run.final.stopped == "stop" and run.final.model is None and run.final.heldout["psnr"] > 10
+        entry = STORE.get("page-stopped")
+        assert entry.name == "my-2d-b1-e30-s0" and entry.history == run.final.history
+        en, zh = tp._finished(run, "en"), tp._finished(run, "zh")
+        assert "stopped after 1 of 30 epochs" in en[0] and "1" in zh[0] and "停止" in zh[0]
+        assert en[5]["kl_weight"] == 1.0 and en[6]["final"] is run.final  # the summary, and what a switch re-words
+        assert en[2].shape == zh[2].shape and (en[2] == zh[2]).all()  # the strip has no words
+    finally:
+        STORE.drop("page-stopped")
+
+    closed = tp.Run(lt.validate_request("2d", 1, 1, 0), closed=True)
+    updates = tp._train_in_worker(closed, "page-closed", "cpu", lambda step, total: None)
+    while updates.get(timeout=600) is not None:
+        pass
+    assert closed.final.heldout and STORE.get("page-closed") is None
+
+
 # ---- the /train_vae endpoint through a real server -------------------------------------------------------------
 @pytest.fixture(scope="module")
 def panel_server(shipped_service):

@@ -92,7 +92,8 @@ STOP_WAIT_S = 120.0  # how long the stop's follow-up waits for the stopped run's
 class Run:
     """One run of a page: its stop flag, what the verdict compares it with (`before`: the last finished run's
     summary when it started, and the student's two guesses), and, once the worker is done, `final` (the last
-    TrainingUpdate without its model) with `finished` set. `shown` is set once a page has been sent `final`."""
+    TrainingUpdate without its model) with `finished` set. Its final figures may reach the page twice (the run's
+    event and the stop's follow-up): both are the same, made by `_finished` from this record."""
 
     request: object
     before: dict | None = None
@@ -101,14 +102,6 @@ class Run:
     finished: threading.Event = field(default_factory=threading.Event)
     final: object = None
     closed: bool = False
-    shown: bool = False
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def claim(self) -> bool:
-        """True the first time the final figures are claimed for the page (the run's own event or the stop's)."""
-        with self._lock:
-            claimed, self.shown = not self.shown, True
-            return claimed
 
 
 _RUNS: dict[str, Run] = {}  # session hash -> its latest run
@@ -250,7 +243,7 @@ def build_training_panel(service, ui=None) -> None:
                 raise update
             if not update.done:
                 yield (*_view(update, lang), gr.skip(), last, None)  # nothing finished to re-word meanwhile
-        if run.final is not None and run.claim():
+        if run.final is not None:
             yield _finished(run, lang)
 
     inputs = [latent, beta, epochs, seed, psnr_guess, map_guess, previous, language]
@@ -262,10 +255,11 @@ def build_training_panel(service, ui=None) -> None:
         stop_session(getattr(request, "session_hash", None))
 
     def after_stop(lang, request: gr.Request):
-        """The stopped run's final figures (status, held-out metrics, verdict), once its worker has finished;
-        nothing when no run of this page was stopped, or its event already showed them."""
+        """The stopped run's final figures (status, held-out metrics, verdict), once its worker has finished (a
+        cancelled event's own last yield never reaches the page); nothing when this page has no run. A run still
+        queued when stopped never started: the page's latest run (already shown) is shown again, unchanged."""
         run = _run_of(getattr(request, "session_hash", None))
-        if run is None or not run.finished.wait(STOP_WAIT_S) or run.final is None or not run.claim():
+        if run is None or not run.finished.wait(STOP_WAIT_S) or run.final is None:
             return tuple(gr.skip() for _ in outputs)
         return _finished(run, lang)
 
