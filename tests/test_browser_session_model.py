@@ -153,6 +153,17 @@ def test_train_stop_and_use_my_model_in_reconstruction_and_latent_map(pages):
                            arg=stopped)
     page.wait_for_function("() => { const i = document.querySelector('#lsx-player .lsx-frame');"
                            " return i && i.src.startsWith('data:image/png'); }")
+    # the slider's exact decode (a server function: it finds this page's model too)
+    slider = page.locator("#lsx-player .lsx-range")
+    slider.scroll_into_view_if_needed()
+    box = slider.bounding_box()
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + 1, y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2, y)
+    page.mouse.up()
+    page.wait_for_function("() => /exact decode by the server at/.test("
+                           "document.querySelector('#lsx-player .lsx-source').textContent)")
     page.get_by_role("button", name="Compare on this pair").click()
     page.wait_for_function("(n) => [...document.querySelectorAll('table')].some(t => t.innerText.includes(n)"
                            " && t.innerText.includes('vae-mnist-2d'))", arg=stopped)

@@ -226,7 +226,7 @@ def trained_c2():
     """A 1-epoch conv run (latent c2) as a session's model in a store of its own."""
     from explorer.session_models import SessionModels
 
-    final = lt.run_to_end(lt.validate_request("c2", 0.1, 1, 0))
+    final = lt.run_to_end(lt.validate_request("c2", 0.1, 1, 0), time_cap_s=3600.0)  # no cap on a loaded machine
     store = SessionModels()
     store.put("page-a", final.model, final.request, final.heldout, final.history)
     return store, final
@@ -357,3 +357,29 @@ def test_train_vae_endpoint_refuses_in_english(panel_server, args, fragment):
     with pytest.raises(Exception) as info:
         panel_server.predict(*args, api_name="/train_vae")
     assert fragment in str(info.value)
+
+
+def test_a_page_is_known_by_its_session_hash_even_in_a_server_function():
+    """explorer/ui/session_choice.py: gr.Request's session_hash; in an HTML component's server function Gradio
+    passes the raw HTTP request, whose parsed JSON body (cached by Starlette as `_json`) holds the session hash."""
+    import asyncio
+    import json
+
+    from starlette.requests import Request
+
+    from explorer.ui.session_choice import session_of
+
+    body = json.dumps({"data": [{}], "component_id": 3, "session_hash": "page-x", "fn_name": "f"}).encode()
+
+    async def receive():
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    raw = Request({"type": "http", "method": "POST", "path": "/", "headers": []}, receive)
+    assert session_of(raw) is None  # nothing read yet
+    asyncio.run(raw.json())  # what Gradio's component server does before calling the function
+    assert session_of(raw) == "page-x"
+
+    class Page:
+        session_hash = "page-y"
+
+    assert session_of(Page()) == "page-y" and session_of(None) is None
