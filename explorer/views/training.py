@@ -79,8 +79,8 @@ def curves_figure(history: list[dict], epochs: int, lang: str = "en") -> go.Figu
         fig.update_xaxes(title_text=word(Message("train.fig.epoch"), lang) if row == 2 else None,
                          range=_axis_range(epochs), dtick=max(1, epochs // 10), row=row, col=1)
     if not history:
-        fig.add_annotation(text=word(Message("train.fig.waiting"), lang), showarrow=False, xref="paper",
-                           yref="paper", x=0.5, y=0.5)
+        waiting = word(Message("train.fig.waiting"), lang).replace(": ", ":<br>").replace("：", "：<br>")
+        fig.add_annotation(text=waiting, showarrow=False, xref="paper", yref="paper", x=0.5, y=0.8)  # top panel
     fig.update_layout(height=440, margin={"l": 50, "r": 20, "t": 64, "b": 40},  # t: below the block label
                       legend={"orientation": "h", "y": -0.22, "x": 0.5, "xanchor": "center"})
     fig.update_annotations(font_size=13)
