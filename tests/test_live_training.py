@@ -221,6 +221,98 @@ def test_session_store_keeps_one_model_per_session_and_a_bounded_number_of_sessi
     assert store.get("c").encode(digits).shape == (3, 2)
 
 
+@pytest.fixture(scope="module")
+def trained_c2():
+    """A 1-epoch conv run (latent c2) as a session's model in a store of its own."""
+    from explorer.session_models import SessionModels
+
+    final = lt.run_to_end(lt.validate_request("c2", 0.1, 1, 0), time_cap_s=3600.0)  # no cap on a loaded machine
+    store = SessionModels()
+    store.put("page-a", final.model, final.request, final.heldout, final.history)
+    return store, final
+
+
+def test_a_session_sees_its_model_through_the_service_and_others_do_not(shipped_service, trained_c2):
+    from explorer.reconstruction import comparable, resolve_source, run_request, validate_request
+    from explorer.session_models import SessionService, is_session_model, session_service
+
+    store, final = trained_c2
+    mine = session_service(shipped_service, "page-a", store)
+    assert isinstance(mine, SessionService) and session_service(shipped_service, "page-b", store) is shipped_service
+    name = "my-c2-b0.1-e1-s0"
+    assert is_session_model(mine, name) and not is_session_model(shipped_service, name)
+    assert mine.names("vae", dataset="mnist")[-1] == name and name not in mine.names("vae", dataset="photos")
+    assert name not in shipped_service.names() and "sd-vae-mnist-c4" in mine.names("vae")
+    assert mine.vae_shapes(name)["latent_shape"] == [2, 7, 7] and mine.metrics(name)["psnr"] == final.heldout["psnr"]
+    # the Reconstruction tab's logic, unchanged, on the student's model: the held-out digit 0 through it
+    request = validate_request(mine, name)
+    result = run_request(mine, request, resolve_source({"kind": "digit", "index": 0}))
+    assert result.model == name and result.z.shape == (2, 7, 7) and result.original.shape == (28, 28)
+    expected = store.get("page-a").reconstruct(result.original[None])[0]
+    assert np.abs(result.reconstruction - expected).max() <= 1 / 255 + 1e-6  # the displayed 8-bit grid
+    assert comparable(mine, name, "sd-vae-mnist-c2") is None and comparable(mine, name, "sd-vae-photos-f8c4")
+    sampled = run_request(mine, validate_request(mine, name, True, 7), resolve_source({"kind": "digit", "index": 0}))
+    again = run_request(mine, validate_request(mine, name, True, 7), resolve_source({"kind": "digit", "index": 0}))
+    assert np.array_equal(sampled.z, again.z) and not np.array_equal(sampled.z, result.z)
+    with pytest.raises(Refusal):  # another page (or a script through the shared service) does not know it
+        validate_request(shipped_service, name)
+
+
+def test_the_latent_map_shows_a_session_model(shipped_service, trained_c2):
+    from explorer.latent_map import LatentMapExplorer
+    from explorer.session_models import SessionService
+    from explorer.views.latent_map import LatentMapViews
+
+    store, final = trained_c2
+    explorer = LatentMapExplorer(SessionService(shipped_service, store.get("page-a")))
+    views = LatentMapViews(explorer)
+    name = "my-c2-b0.1-e1-s0"
+    latents = explorer.latents(name).latents
+    assert latents.shape == (500, 2, 7, 7) and not explorer.is_planar(name)
+    np.testing.assert_allclose(lt.to_2d(latents), final.points, atol=1e-3)  # the panel's map, same digits
+    page = views.page(name, "pca", 3, 8, "lerp", True, "zh")
+    assert page.refusal is None and page.map["projection"] == "pca" and name in page.map["title"]
+    assert len(page.player["frames"]) > 2 and "潜变量" in page.status
+    assert explorer.interpolate(name, 3, 8, 0.0).shape == (28, 28)
+
+
+def test_a_stopped_run_keeps_its_model_and_its_final_figures_follow_the_language():
+    """The panel's worker (explorer/ui/training_panel.py): Stop during epoch 2 ends the run with epoch 1's figures
+    and held-out metrics, keeps the model for the page (a cancelled event's generator is not needed for that, and a
+    progress callback that fails does not end the run unfinished); a closed page keeps nothing."""
+    from explorer.session_models import STORE
+    from explorer.ui import training_panel as tp
+
+    run = tp.Run(lt.validate_request("2d", 1, 30, 0))
+
+    def on_batch(step: int, total: int) -> None:
+        if step == lt.BATCH_SIZE + 10:  # epoch 2 (70 batches per epoch)
+            run.stop.set()
+        raise RuntimeError("the page is gone")  # what a cancelled event's progress may do
+
+    updates = tp._train_in_worker(run, "page-stopped", "cpu", on_batch)
+    seen = []
+    while (update := updates.get(timeout=600)) is not None:
+        seen.append(update)
+    try:
+        assert run.finished.is_set() and [u.epoch for u in seen] == [1, 1] and seen[-1].done
+        assert run.final.stopped == "stop" and run.final.model is None and run.final.heldout["psnr"] > 10
+        entry = STORE.get("page-stopped")
+        assert entry.name == "my-2d-b1-e30-s0" and entry.history == run.final.history
+        en, zh = tp._finished(run, "en"), tp._finished(run, "zh")
+        assert "stopped after 1 of 30 epochs" in en[0] and "1" in zh[0] and "停止" in zh[0]
+        assert en[5]["kl_weight"] == 1.0 and en[6]["final"] is run.final  # the summary, and what a switch re-words
+        assert en[2].shape == zh[2].shape and (en[2] == zh[2]).all()  # the strip has no words
+    finally:
+        STORE.drop("page-stopped")
+
+    closed = tp.Run(lt.validate_request("2d", 1, 1, 0), closed=True)
+    updates = tp._train_in_worker(closed, "page-closed", "cpu", lambda step, total: None)
+    while updates.get(timeout=600) is not None:
+        pass
+    assert closed.final.heldout and STORE.get("page-closed") is None
+
+
 # ---- the /train_vae endpoint through a real server -------------------------------------------------------------
 @pytest.fixture(scope="module")
 def panel_server(shipped_service):
@@ -265,3 +357,29 @@ def test_train_vae_endpoint_refuses_in_english(panel_server, args, fragment):
     with pytest.raises(Exception) as info:
         panel_server.predict(*args, api_name="/train_vae")
     assert fragment in str(info.value)
+
+
+def test_a_page_is_known_by_its_session_hash_even_in_a_server_function():
+    """explorer/ui/session_choice.py: gr.Request's session_hash; in an HTML component's server function Gradio
+    passes the raw HTTP request, whose parsed JSON body (cached by Starlette as `_json`) holds the session hash."""
+    import asyncio
+    import json
+
+    from starlette.requests import Request
+
+    from explorer.ui.session_choice import session_of
+
+    body = json.dumps({"data": [{}], "component_id": 3, "session_hash": "page-x", "fn_name": "f"}).encode()
+
+    async def receive():
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    raw = Request({"type": "http", "method": "POST", "path": "/", "headers": []}, receive)
+    assert session_of(raw) is None  # nothing read yet
+    asyncio.run(raw.json())  # what Gradio's component server does before calling the function
+    assert session_of(raw) == "page-x"
+
+    class Page:
+        session_hash = "page-y"
+
+    assert session_of(Page()) == "page-y" and session_of(None) is None

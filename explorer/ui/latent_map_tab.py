@@ -23,6 +23,8 @@ from ..latent_map import REGULARISED_MODEL, SD_KL_MODEL, LatentMapExplorer, rand
 from ..messages import Refusal, word
 from ..views.latent_map import SPRITE_COLS, STRINGS, LatentMapViews, page_language, sprite, warning
 from .i18n import register, tr
+from .session_choice import dropdown, my_model
+from ..session_models import SessionService
 
 ASSETS = Path(__file__).resolve().parent / "latent_map_assets"
 register(STRINGS)
@@ -59,11 +61,27 @@ def build_latent_map_tab(service, ui=None) -> None:
         threading.Thread(target=_prepare, args=(explorer, default_model), name="latent-map-prepare",
                          daemon=True).start()
 
-    def latent_map_exact(payload: dict) -> dict:  # plain functions: Gradio marks server functions with an
-        return views.latent_map_exact(payload)  # attribute, which bound methods cannot take
+    def scoped(model, request) -> tuple[LatentMapExplorer, LatentMapViews]:
+        """(explorer, views) that show `model`: the shared ones, or, for this page's own model (trained in the
+        Exercises tab), a pair over the page's view of the models, kept with that model (freed with it)."""
+        entry = my_model(request)
+        if entry is None or model != entry.name:
+            return explorer, views
+        own = entry.caches.get("latent_map")
+        if own is None:
+            own_explorer = LatentMapExplorer(SessionService(service, entry), digits)
+            own = entry.caches.setdefault("latent_map", (own_explorer, LatentMapViews(own_explorer)))
+        return own
 
-    def latent_map_plane_exact(payload: dict) -> dict:
-        return views.latent_map_plane_exact(payload)
+    def model_of(payload) -> str | None:
+        return payload.get("model") if isinstance(payload, dict) else None
+
+    # plain functions: Gradio marks server functions with an attribute, which bound methods cannot take
+    def latent_map_exact(payload: dict, request: gr.Request) -> dict:
+        return scoped(model_of(payload), request)[1].latent_map_exact(payload)
+
+    def latent_map_plane_exact(payload: dict, request: gr.Request) -> dict:
+        return scoped(model_of(payload), request)[1].latent_map_plane_exact(payload)
 
     # ---- layout ----------------------------------------------------------------------------------
     gr.Markdown(tr("lmap.intro") if models else tr("lmap.no_models"))
@@ -125,10 +143,10 @@ def build_latent_map_tab(service, ui=None) -> None:
         api_button = gr.Button("interpolate")
 
     # ---- events ----------------------------------------------------------------------------------
-    def show(model, projection, a, b, method, show_grid, lang):
+    def show(model, projection, a, b, method, show_grid, lang, request=None):
         """(map, player, status, timer) for the page's current choices; a refused pair is shown, not raised."""
         try:
-            page = views.page(model, projection, a, b, method, show_grid, lang)
+            page = scoped(model, request)[1].page(model, projection, a, b, method, show_grid, lang)
         except Refusal as exc:  # a model or method the map cannot show: say so, change nothing else
             return gr.update(), gr.update(), warning(exc, lang), gr.Timer(active=False)
         return page.map, page.player, page.status, gr.Timer(active=page.pending)
@@ -139,7 +157,7 @@ def build_latent_map_tab(service, ui=None) -> None:
         return show(default_model, "umap", default_a, default_b, "lerp", True, _lang(None, request))
 
     def on_indices(a, b, model, projection, method, show_grid, choice, request: gr.Request):
-        return (a, b, *show(model, projection, a, b, method, show_grid, _lang(choice, request)))
+        return (a, b, *show(model, projection, a, b, method, show_grid, _lang(choice, request), request))
 
     def on_random(relation: str):
         def handler(model, projection, method, show_grid, choice, request: gr.Request):
@@ -157,39 +175,53 @@ def build_latent_map_tab(service, ui=None) -> None:
         return (*on_indices(a, b, model, projection, method, show_grid, choice, request),
                 "B" if which == "A" else "A")
 
-    def plane_update(model, lang: str):
-        """The 2-D plane's value worded in `lang` when `model` is the 2-D VAE; otherwise no change."""
-        return views.plane_value(model, lang) if model in models and explorer.is_planar(model) else gr.update()
+    def plane_update(model, lang: str, request=None):
+        """The 2-D plane's value worded in `lang` when `model` is a 2-D VAE; otherwise no change."""
+        ex, vw = scoped(model, request)
+        return vw.plane_value(model, lang) if model in ex.models() and ex.is_planar(model) else gr.update()
 
     def on_model(model, projection, a, b, method, show_grid, choice, request: gr.Request):
         lang = _lang(choice, request)
-        planar = model in models and explorer.is_planar(model)
-        return (*show(model, projection, a, b, method, show_grid, lang), gr.Column(visible=planar),
-                plane_update(model, lang), gr.Checkbox(visible=planar), gr.Radio(interactive=not planar))
+        ex = scoped(model, request)[0]
+        planar = model in ex.models() and ex.is_planar(model)
+        return (*show(model, projection, a, b, method, show_grid, lang, request), gr.Column(visible=planar),
+                plane_update(model, lang, request), gr.Checkbox(visible=planar), gr.Radio(interactive=not planar))
 
     def on_language(a, b, model, projection, method, show_grid, choice, request: gr.Request):
         """Redraw the map, player and 2-D plane in the new language (same model, pair and path)."""
         return (*on_indices(a, b, model, projection, method, show_grid, choice, request),
-                plane_update(model, _lang(choice, request)))
+                plane_update(model, _lang(choice, request), request))
 
     def on_view(model, projection, a, b, method, show_grid, choice, request: gr.Request):
         """Projection or grid toggled: only the map and the status change."""
         lang = _lang(choice, request)
         try:
-            value, status, pending = views.map_value(model, projection, a, b, method, show_grid, lang)
+            value, status, pending = scoped(model, request)[1].map_value(model, projection, a, b, method,
+                                                                          show_grid, lang)
         except Refusal as exc:
             return gr.update(), warning(exc, lang), gr.Timer(active=False)
         return value, status, gr.Timer(active=pending)
 
     def on_tick(model, projection, a, b, method, show_grid, choice, request: gr.Request):  # a UMAP fit done?
-        if projection != "umap" or explorer.projections.status(model, "umap") == "pending":
+        if projection != "umap" or scoped(model, request)[0].projections.status(model, "umap") == "pending":
             return gr.update(), gr.update(), gr.Timer(active=projection == "umap")
         return on_view(model, projection, a, b, method, show_grid, choice, request)
 
-    def on_compare(a, b, method, choice, request: gr.Request):
-        """Both strips, the table in the page's language, and the table in both (kept for a language switch)."""
-        strip_sd, strip_kl, tables = views.compare(a, b, method)
-        return strip_sd, strip_kl, tables[_lang(choice, request)], tables
+    def on_compare(a, b, method, model, choice, request: gr.Request):
+        """Both strips, the table in the page's language, and the table in both (kept for a language switch).
+        With the student's own model chosen, it is compared with the shipped VAE of the same latent."""
+        entry = my_model(request)
+        pair = (SD_KL_MODEL, REGULARISED_MODEL)
+        if entry is not None and model == entry.name:
+            pair = (entry.name, shipped_like(entry.latent) or REGULARISED_MODEL)
+        strip_a, strip_b, tables = scoped(model, request)[1].compare(a, b, method, pair)
+        return (gr.Image(strip_a, label=pair[0]), gr.Image(strip_b, label=pair[1]), tables[_lang(choice, request)],
+                tables)
+
+    def shipped_like(latent: str) -> str | None:
+        """The shipped VAE with the same latent as a live run ("2d" -> vae-mnist-2d, "c4" -> sd-vae-mnist-c4)."""
+        name = "vae-mnist-2d" if latent == "2d" else f"sd-vae-mnist-{latent}"
+        return name if name in models else None
 
     def on_language_compare(tables, choice, request: gr.Request):
         """The comparison table, if one is shown, in the new language (no new measurement)."""
@@ -232,8 +264,14 @@ def build_latent_map_tab(service, ui=None) -> None:
     timer.tick(on_tick, state_inputs, [map_html, status_md, timer], **private)
     if ui is not None:  # re-word the Python-made text and redraw the map when the page's language changes
         language.change(on_language, pair_inputs, [*pair_outputs, plane_html], **private)
+
+        def my_models(current, choice, request: gr.Request):  # the student's model joins, for this page only
+            return dropdown(models, current, request, _lang(choice, request), default_model)
+
+        gr.on([ui.tabs.select, language.change], my_models, [model_dd, language], model_dd, queue=False,
+              **private)
         language.change(on_language_compare, [compare_tables, language], compare_md, **private)
-    compare_btn.click(on_compare, [index_a, index_b, interp_radio, language],
+    compare_btn.click(on_compare, [index_a, index_b, interp_radio, model_dd, language],
                       [compare_sd, compare_kl, compare_md, compare_tables], api_visibility="private")
     api_button.click(interpolate_api, [api_index_a, api_index_b, api_alpha, api_method, api_model], api_image,
                      api_name="interpolate")

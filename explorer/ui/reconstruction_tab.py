@@ -28,6 +28,8 @@ from ..reconstruction import (PHOTO_SIDES, comparable, default_comparison, defau
 from ..views import reconstruction as view
 from .i18n import register, tr, tr_pair
 from .learn import maths_panel
+from .session_choice import dropdown, session_of
+from ..session_models import session_service
 
 register(view.STRINGS)
 LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
@@ -57,8 +59,11 @@ class Results:
         self.service, self.size, self.lock, self.items = service, size, threading.Lock(), OrderedDict()
         self.running: dict = {}  # key -> Future of the run in progress
 
-    def get(self, request, source):
-        key = (request, source_key(source))
+    def get(self, request, source, service=None):
+        """`service`: the page's view of the models (explorer.session_models.session_service); a student's
+        model is cached under its own token, never mixed with another page's or run's."""
+        service = service or self.service
+        key = (request, source_key(source), getattr(service, "token", None))
         with self.lock:
             if key in self.items:
                 self.items.move_to_end(key)
@@ -70,7 +75,7 @@ class Results:
         if not owner:
             return running.result()  # re-raises the owner's refusal or error
         try:
-            result = run_request(self.service, request, resolve_source(source))
+            result = run_request(service, request, resolve_source(source))
         except BaseException as exc:
             running.set_exception(exc)
             raise
@@ -183,13 +188,16 @@ def build_reconstruction_tab(service, ui=None) -> None:
         lang, session = normalise_lang(lang), getattr(request, "session_hash", None) or ""
         if newest.stale(session, stamp):
             return tuple(gr.skip() for _ in outputs)
+        models = session_service(service, session)  # the shared models, plus this page's own (if trained)
         try:
-            req = validate_request(service, name, mode == "sample", seed_value, fit_mode, side,
+            req = validate_request(models, name, mode == "sample", seed_value, fit_mode, side,
                                    seed_field=Message("recon.field_seed"))
-            a = results.get(req, src)
-            warning = comparable(service, name, other) if other and other != NONE else None
-            b = results.get(replace(req, model=other), src) if other and other != NONE and warning is None else None
-            noise = sampling_noise(a, results.get(replace(req, sample=False, seed=0), src)) if req.sample else None
+            a = results.get(req, src, models)
+            warning = comparable(models, name, other) if other and other != NONE else None
+            b = results.get(replace(req, model=other), src, models) \
+                if other and other != NONE and warning is None else None
+            noise = sampling_noise(a, results.get(replace(req, sample=False, seed=0), src, models)) \
+                if req.sample else None
         except (ValueError, RuntimeError) as err:  # a refused input, or a model that cannot take it
             key = None
             shown = cleared(view.refusal_markdown(err, lang, failed=not isinstance(err, Refusal)))
@@ -203,7 +211,7 @@ def build_reconstruction_tab(service, ui=None) -> None:
                      view.display(b.reconstruction) if b else None, view.heat_map(b.error, vmax) if b else None,
                      view.metrics_table([a, b] if b else [a], lang), gr.Image(value=grid, visible=grid is not None),
                      grid_md, view.latent_markdown(a, noise, lang))
-            key = (req, source_key(src), other)
+            key = (req, source_key(src), other, getattr(models, "token", None))
             if pictures.get(session) == key:  # only the words changed (a language switch): keep the page's images
                 shown = tuple(gr.skip() if i in PICTURES else value for i, value in enumerate(shown))
         if newest.stale(session, stamp):  # a newer request arrived while this one ran: its reply will follow
@@ -215,7 +223,7 @@ def build_reconstruction_tab(service, ui=None) -> None:
                 pictures.popitem(last=False)
         return shown
 
-    def pick_example(current_model, current_compare, evt: gr.EventData):
+    def pick_example(current_model, current_compare, evt: gr.EventData, request: gr.Request):
         """The clicked example; a photo switches to the photo default (taef2 when installed) compared with the
         4-channel photo VAE, a digit back to a digit VAE, when the current model was trained on the other kind."""
         payload = getattr(evt, "_data", None)
@@ -224,12 +232,13 @@ def build_reconstruction_tab(service, ui=None) -> None:
             return gr.skip(), gr.skip(), gr.skip()
         chosen = examples[index][0]
         wanted = "photos" if chosen["kind"] == "photo" else "mnist"
-        current = service.config(current_model).get("dataset") if current_model in vaes else None
+        models = session_service(service, session_of(request))  # this page's own model counts as a digit VAE
+        current = models.config(current_model).get("dataset") if current_model in models.names("vae") else None
         best = default_model(service, wanted)
         if current == wanted or best is None:
             return chosen, gr.skip(), gr.skip()
         compare_with = default_comparison(service, best) if wanted == "photos" else None
-        keep = current_compare in vaes and service.config(current_compare).get("dataset") == wanted
+        keep = current_compare in models.names("vae") and models.config(current_compare).get("dataset") == wanted
         return chosen, best, compare_with or (current_compare if keep else NONE)
 
     pick = {"api_visibility": "private", "concurrency_limit": None}
@@ -238,13 +247,23 @@ def build_reconstruction_tab(service, ui=None) -> None:
     use_sketch.click(lambda value: {"kind": "sketch", "value": value.get("composite") if isinstance(value, dict)
                                     else value}, sketch, source, **pick)
     draw_tab.select(None, None, None, js=BRUSH_JS, api_visibility="private", queue=False)
-    # One event per user action: the page load, a new source, and the user's own edits (`.input`, not `.change`:
-    # an example that also switches the model and the comparison must not send one event per changed box). The
-    # seed is read when it is submitted or left, not on every keystroke.
+    refresh = gr.State(0)  # bumped when the page's list of models changed what the dropdowns show
+    if ui is not None:  # the student's model (Exercises tab) joins both model choices, for this page only
+        def my_models(current, current_compare, bumped, lang, request: gr.Request):
+            chosen = dropdown(vaes, current, request, lang, first_model)
+            other = dropdown([(tr("rec.none"), NONE)] + [(v, v) for v in vaes], current_compare, request, lang, NONE)
+            changed = (chosen.value, other.value) != (current, current_compare)
+            return chosen, other, (bumped + 1) if changed else gr.skip()
+
+        gr.on([ui.tabs.select, language.change], my_models, [model, compare, refresh, language],
+              [model, compare, refresh], api_visibility="private", show_progress="hidden", queue=False)
+    # One event per user action: the page load, a new source, the user's own edits (`.input`, not `.change`:
+    # an example that also switches the model and the comparison must not send one event per changed box), and a
+    # model list that replaced the chosen model. The seed is read when submitted or left, not per keystroke.
     root = gr.context.Context.root_block
     triggers = ([root.load] if root is not None else []) + [
         source.change, model.input, latent_mode.input, seed.submit, seed.blur, fit.input, size.input, compare.input,
-        language.change]
+        refresh.change, language.change]
     gr.on(triggers, show, [source, model, latent_mode, seed, fit, size, compare, language, token], outputs, js=STAMP_JS,
           trigger_mode="always_last", show_progress="full", api_visibility="private",
           concurrency_id="reconstruction")

@@ -4,13 +4,20 @@ explorer/live_training.py, the figures and the verdict explorer/views/training.p
 explorer/session_models.py.
 
 Runs share one queue slot family (`CONCURRENCY_ID`, at most `CONCURRENCY_LIMIT` at once, the UI's and the API's
-together); a queued student sees their place in the progress overlay. Stop both cancels the event and sets the
-session's stop flag, which the trainer checks before every batch (a cancelled Gradio generator would otherwise
-finish the epoch it is in); closing the page sets it too and frees the session's model.
+together); a queued student sees their place in the progress overlay. A run trains in a worker thread of its own
+(`Run`), which the event's generator follows: Stop both cancels the event (a queued run leaves the queue) and sets
+the run's stop flag, which the trainer checks before every batch; the worker then finishes the run as stopped
+(held-out metrics of the epochs done), keeps the model for the page (explorer/session_models.py, from where the
+Reconstruction and Latent map tabs offer it) and the stop's follow-up event shows the final figures. Closing the
+page sets the flag too and frees the session's model. A finished run's figures are kept (no model) in a gr.State
+and re-worded when the page's language changes; nothing is trained again.
 """
 from __future__ import annotations
 
+import contextvars
+import queue
 import threading
+from dataclasses import dataclass, field, replace
 
 import gradio as gr
 import numpy as np
@@ -78,24 +85,81 @@ for _choice in views.MAP_CHOICES:
     register({f"lt.map.{_choice}": (word(views.Message(f"train.map.{_choice}"), "en"),
                                     word(views.Message(f"train.map.{_choice}"), "zh"))})
 
-_STOP_FLAGS: dict[str, threading.Event] = {}  # session hash -> the stop flag of its run in progress
-_FLAGS_LOCK = threading.Lock()
+STOP_WAIT_S = 120.0  # how long the stop's follow-up waits for the stopped run's final figures (a loaded machine)
 
 
-def _stop_flag(session: str | None) -> threading.Event:
-    with _FLAGS_LOCK:
-        flag = threading.Event()
+@dataclass
+class Run:
+    """One run of a page: its stop flag, what the verdict compares it with (`before`: the last finished run's
+    summary when it started, and the student's two guesses), and, once the worker is done, `final` (the last
+    TrainingUpdate without its model) with `finished` set. Its final figures may reach the page twice (the run's
+    event and the stop's follow-up): both are the same, made by `_finished` from this record."""
+
+    request: object
+    before: dict | None = None
+    guesses: tuple = (None, None)
+    stop: threading.Event = field(default_factory=threading.Event)
+    finished: threading.Event = field(default_factory=threading.Event)
+    final: object = None
+    closed: bool = False
+
+
+_RUNS: dict[str, Run] = {}  # session hash -> its latest run
+_RUNS_LOCK = threading.Lock()
+
+
+def _new_run(session: str | None, run: Run) -> Run:
+    with _RUNS_LOCK:
         if session:
-            _STOP_FLAGS[session] = flag
-        return flag
+            _RUNS[session] = run
+        return run
 
 
-def stop_session(session: str | None) -> None:
-    """Set the stop flag of `session`'s run in progress, if any."""
-    with _FLAGS_LOCK:
-        flag = _STOP_FLAGS.get(session) if session else None
-    if flag is not None:
-        flag.set()
+def _run_of(session: str | None) -> Run | None:
+    with _RUNS_LOCK:
+        return _RUNS.get(session) if session else None
+
+
+def stop_session(session: str | None, closed: bool = False) -> None:
+    """Set the stop flag of `session`'s run in progress, if any; `closed`: the page is gone (keep no model)."""
+    run = _run_of(session)
+    if run is not None:
+        run.closed = run.closed or closed
+        run.stop.set()
+    if closed:
+        with _RUNS_LOCK:
+            _RUNS.pop(session, None)
+
+
+def _train_in_worker(run: Run, session: str | None, device: str, on_batch) -> queue.Queue:
+    """Start `run` in a daemon thread (with the caller's context, so Gradio's progress reaches the page); its
+    updates arrive on the returned queue, then None (or the exception that ended it). The worker, not the
+    event, keeps the trained model: a cancelled event (Stop) still leaves the page its model."""
+    updates: queue.Queue = queue.Queue()
+
+    def progress(step: int, total: int) -> None:
+        try:
+            on_batch(step, total)
+        except Exception:  # noqa: BLE001 - a page gone (cancelled event) must not end the run unfinished
+            pass
+
+    def work() -> None:
+        final = None
+        try:
+            for final in lt.train_live(run.request, should_stop=run.stop, device=device, on_batch=progress):
+                updates.put(final)
+            if final is not None and final.model is not None and final.heldout and not run.closed:
+                STORE.put(session, final.model, run.request, final.heldout, final.history)
+            run.final = replace(final, model=None) if final is not None else None
+        except Exception as exc:  # noqa: BLE001 - handed to the event, which reports it
+            updates.put(exc)
+        finally:
+            run.finished.set()
+            updates.put(None)
+
+    context = contextvars.copy_context()
+    threading.Thread(target=context.run, args=(work,), name="live-training", daemon=True).start()
+    return updates
 
 
 def _device(service) -> str:
@@ -116,6 +180,22 @@ def _view(update, lang: str):
     return (views.status_line(update, lang), views.curves_figure(update.history, update.request.epochs, lang),
             views.strip_image(update.strip_originals, update.strip_recons),
             views.map_figure(update.points, update.labels, update.indices, update.request.latent, lang))
+
+
+def _words(update, lang: str):
+    """The parts of a run's view that are worded (status, curves, map), for a language switch."""
+    status, curves, _, figure = _view(update, lang)
+    return status, curves, figure
+
+
+def _finished(run: Run, lang: str) -> tuple:
+    """(status, curves, strip, map, verdict, summary, record) of a run that is over; `record` is what the page
+    keeps (gr.State) to re-word them after a language switch: the final update without its model, the summary
+    the verdict compared with and the student's guesses."""
+    summary = views.run_summary(run.final)
+    said = views.verdict(run.before, summary, *run.guesses, lang) if summary else ""
+    record = {"final": run.final, "before": run.before, "guesses": tuple(run.guesses)}
+    return (*_view(run.final, lang), said, summary or run.before, record)
 
 
 def build_training_panel(service, ui=None) -> None:
@@ -145,36 +225,57 @@ def build_training_panel(service, ui=None) -> None:
             verdict = gr.Markdown(elem_id="lt-verdict")
         latent_map = gr.Plot(label=tr("lt.map"), elem_id="lt-map")
     previous = gr.State(None)  # summary of the last finished run (for the verdict); never a model
+    shown = gr.State(None)  # the last finished run's figures as data (no model), re-worded on a language switch
 
     def train(latent_value, beta_value, epochs_value, seed_value, psnr_value, map_value, last, lang,
               request: gr.Request, progress=gr.Progress()):
         session = getattr(request, "session_hash", None)
         try:
-            run = lt.validate_request(latent_value, beta_value, epochs_value, seed_value)
+            checked = lt.validate_request(latent_value, beta_value, epochs_value, seed_value)
         except Refusal as exc:
-            yield f"⚠️ {word(exc, lang)}", gr.skip(), gr.skip(), gr.skip(), gr.skip(), last
+            yield f"⚠️ {word(exc, lang)}", gr.skip(), gr.skip(), gr.skip(), gr.skip(), last, gr.skip()
             return
-        flag = _stop_flag(session)
-        update = None
-        for update in lt.train_live(run, should_stop=flag, device=_device(service),
-                                    on_batch=lambda step, total: progress((step, total), unit="steps")):
+        run = _new_run(session, Run(checked, last, (psnr_value, map_value)))
+        updates = _train_in_worker(run, session, _device(service),
+                                   lambda step, total: progress((step, total), unit="steps"))
+        while (update := updates.get()) is not None:
+            if isinstance(update, Exception):
+                raise update
             if not update.done:
-                yield (*_view(update, lang), gr.skip(), last)
-        if update.model is not None and update.heldout:
-            STORE.put(session, update.model, run, update.heldout, update.history)
-        summary = views.run_summary(update)
-        said = views.verdict(last, summary, psnr_value, map_value, lang) if summary else ""
-        yield (*_view(update, lang), said, summary or last)
+                yield (*_view(update, lang), gr.skip(), last, None)  # nothing finished to re-word meanwhile
+        if run.final is not None:
+            yield _finished(run, lang)
 
     inputs = [latent, beta, epochs, seed, psnr_guess, map_guess, previous, language]
-    outputs = [status, curves, strip, latent_map, verdict, previous]
+    outputs = [status, curves, strip, latent_map, verdict, previous, shown]
     run_event = train_button.click(train, inputs, outputs, api_visibility="private",
                                    concurrency_limit=CONCURRENCY_LIMIT, concurrency_id=CONCURRENCY_ID)
 
     def stop(request: gr.Request):
         stop_session(getattr(request, "session_hash", None))
 
-    stop_button.click(stop, None, None, cancels=[run_event], api_visibility="private", queue=False)
+    def after_stop(lang, request: gr.Request):
+        """The stopped run's final figures (status, held-out metrics, verdict), once its worker has finished (a
+        cancelled event's own last yield never reaches the page); nothing when this page has no run. A run still
+        queued when stopped never started: the page's latest run (already shown) is shown again, unchanged."""
+        run = _run_of(getattr(request, "session_hash", None))
+        if run is None or not run.finished.wait(STOP_WAIT_S) or run.final is None:
+            return tuple(gr.skip() for _ in outputs)
+        return _finished(run, lang)
+
+    stop_button.click(stop, None, None, cancels=[run_event], api_visibility="private", queue=False).then(
+        after_stop, language, outputs, api_visibility="private", concurrency_limit=None, show_progress="hidden")
+
+    def reword(record, lang):
+        """A finished run's worded figures in the page's new language (no training)."""
+        if not record or record.get("final") is None:
+            return tuple(gr.skip() for _ in range(4))
+        final = record["final"]
+        said = views.verdict(record["before"], views.run_summary(final), *record["guesses"], lang)
+        return (*_words(final, lang), said)
+
+    language.change(reword, [shown, language], [status, curves, latent_map, verdict], api_visibility="private",
+                    show_progress="hidden")
 
     with gr.Accordion(tr("lt.mine"), open=False):
         gr.Markdown(tr("lt.mine_intro"))
@@ -213,7 +314,7 @@ def build_training_panel(service, ui=None) -> None:
 
     def free_session(request: gr.Request):
         session = getattr(request, "session_hash", None)
-        stop_session(session)
+        stop_session(session, closed=True)
         STORE.drop(session)
 
     root = gr.context.Context.root_block
