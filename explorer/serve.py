@@ -14,10 +14,12 @@ remote_service.pack's format unless said):
   /health      GET or POST, JSON: status, device, replica, decode batching counters. Needs no token.
   /catalogue   every model: config.json, metrics.json, VAE shapes, whether its weights can be fetched
   /encode      ModelService.encode
-  /decode      ModelService.decode, batched with @serve.batch: concurrent calls for the same model and latent
-               shape (e.g. several pages' interpolation frames) share one forward pass, up to --max-batch
-               requests within --batch-wait-ms. On this CPU a batched decode gave the same bits as separate
-               ones for the digit VAEs (tests/test_serve.py checks it), so batching does not change answers.
+  /decode      ModelService.decode, through @serve.batch: with --max-batch N > 1, concurrent calls for the same
+               model and latent shape (e.g. several pages' interpolation frames) share one forward pass, up to N
+               calls within --batch-wait-ms. A bigger batch may take another kernel path: measured on this CPU,
+               3 digits decoded inside a batch of 24 differed from the same 3 alone by ~1e-7 (float32 last
+               bits), so a rare 8-bit pixel can differ from the in-process app. The default, N = 1, never
+               batches across requests and keeps every answer bit-identical; raise it on a GPU for throughput.
   /reconstruct a photo's or digit's encode/decode round trip (reconstruction._encode_decode via `heavy`)
   /generate    a whole sampling run (explorer.generation.generate), the request re-validated here
   /weights     a checkpoint's model.safetensors bytes, for small modules a frontend runs itself (the classifier)
@@ -75,7 +77,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--cpus-per-replica", type=float, default=1.0, help="Ray CPUs each replica reserves")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads per replica (default 1)")
     parser.add_argument("--workers", type=int, default=4, help="calls a replica runs at once (default 4)")
-    parser.add_argument("--max-batch", type=int, default=16, help="most decode calls batched into one pass")
+    parser.add_argument("--max-batch", type=int, default=1,
+                        help="most concurrent decode calls batched into one pass (default 1: none, answers "
+                             "bit-identical to the in-process app; e.g. 16 on a GPU for throughput)")
     parser.add_argument("--batch-wait-ms", type=float, default=5.0, help="how long a decode waits for company")
     parser.add_argument("--max-body-mb", type=float, default=DEFAULT_MAX_BODY_MB, help="largest request body")
     parser.add_argument("--lazy", action="store_true", help="load models on first use instead of at start")
@@ -128,7 +132,7 @@ class ModelServer:
         self.max_body_bytes = int(max_body_bytes)
         self.pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="explorer-serve")
         self.replica = f"{os.uname().nodename}:{os.getpid()}"
-        self.decode_requests = self.decode_batches = 0
+        self.decode_requests = self.decode_batches = self.in_flight = 0
         self.routes = {"/catalogue": self._catalogue, "/encode": self._encode, "/decode": self._decode,
                        "/reconstruct": self._reconstruct, "/generate": self._generate, "/weights": self._weights}
         if not lazy:
@@ -150,7 +154,11 @@ class ModelServer:
                 raise _Answer(404, {"error": f"no route {request.method} {path}; routes: POST "
                                              f"{', '.join(self.routes)}, GET /health"})
             meta, arrays = unpack(await self._body(request))
-            meta_out, arrays_out = await route(meta, arrays)
+            self.in_flight += 1
+            try:
+                meta_out, arrays_out = await route(meta, arrays)
+            finally:
+                self.in_flight -= 1
             return Response(pack(meta_out, arrays_out), media_type="application/octet-stream")
         except _Answer as answer:
             return JSONResponse(answer.body, status_code=answer.status)
@@ -194,7 +202,7 @@ class ModelServer:
         return {"status": "ok", "replica": self.replica, "device": str(service.base_device),
                 "accelerator": str(service.accelerator) if service.accelerator is not None else None,
                 "models": len(service.names()), "loaded": sorted(service.load_count),
-                "decode_requests": self.decode_requests, "decode_batches": self.decode_batches}
+                "in_flight": self.in_flight, "decode_requests": self.decode_requests, "decode_batches": self.decode_batches}
 
     async def _catalogue(self, meta: dict, arrays: dict):
         from .checkpoint import WEIGHTS_FILE, CheckpointError
@@ -327,6 +335,59 @@ def stop() -> None:
         serve.shutdown()
     finally:
         ray.shutdown()
+
+
+# ---- a service in a child process (tests, benchmarks) --------------------------------------------------------------
+def spawn(options: list[str], log_path: str | os.PathLike) -> "subprocess.Popen":
+    """`python -m explorer.serve *options` in its own process group (Ray's head processes join it), output to
+    `log_path`. Stop it with `terminate` (graceful) or `kill` (SIGKILL to the whole group: the service dies
+    as on a crashed machine, Ray's actors with it)."""
+    import subprocess
+
+    with open(log_path, "ab") as log:
+        return subprocess.Popen([sys.executable, "-m", "explorer.serve", *options], cwd=str(ROOT), stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True,
+                                env={**os.environ, "PYTHONPATH": os.pathsep.join(
+                                    [str(ROOT), *[p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]])})
+
+
+def wait_healthy(url: str, process=None, timeout: float = 240.0) -> dict:
+    """Poll GET url/health until it answers 200 (its JSON), the process exits (RuntimeError) or `timeout` s
+    pass (TimeoutError)."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"the model service exited with code {process.returncode}")
+        try:
+            response = httpx.get(url.rstrip("/") + "/health", timeout=2.0)
+            if response.status_code == 200:
+                return response.json()
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(f"the model service at {url} did not become healthy within {timeout:g} s")
+
+
+def kill(process) -> None:
+    """SIGKILL the service's whole process group (the driver and Ray's head; Ray's actors exit with it)."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait(timeout=30)
+
+
+def terminate(process, grace: float = 30.0) -> None:
+    """SIGTERM: Serve and Ray shut down; after `grace` s, `kill`."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=grace)
+        except Exception:  # noqa: BLE001 - subprocess.TimeoutExpired
+            pass
+    kill(process)  # also any of the group left behind
 
 
 def main(argv: list[str] | None = None) -> None:
