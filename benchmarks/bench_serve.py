@@ -29,6 +29,7 @@ from PIL import Image
 from .harness import free_port, percentile, print_table, running_server, timed
 
 MODEL = "sd-vae-mnist-c4"
+START_TIMEOUT = 600.0  # seconds a server may take to start (a loaded 2-core machine needs minutes)
 
 
 def class_load(urls: list[str], users: int, rounds: int, steps: int, digit_path: str) -> dict:
@@ -51,7 +52,7 @@ def class_load(urls: list[str], users: int, rounds: int, steps: int, digit_path:
                     client.predict(*args, api_name=api)
                 except Exception as exc:  # noqa: BLE001 - counted and reported, not hidden
                     with lock:
-                        errors.append(f"{api}: {exc}")
+                        errors.append(f"{api}: {type(exc).__module__}.{type(exc).__name__}: {exc}")
                     continue
                 with lock:
                     samples[api].append(time.perf_counter() - start)
@@ -101,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
           f"({args.steps} DDIM steps); {os.cpu_count()} CPU cores; load average {os.getloadavg()[0]:.1f}",
           flush=True)
 
-    with running_server() as app:  # (a) one in-process app
+    with running_server(timeout=START_TIMEOUT) as app:  # (a) one in-process app
         floor = timed(lambda: app.client.predict(api_name="/ping"), n=20)
         load = class_load([app.url], args.users, 1, args.steps, digit)  # warm-up: loads the models
         load = class_load([app.url], args.users, args.rounds, args.steps, digit)
@@ -117,10 +118,10 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     service = spawn(options, log)
     try:
-        wait_healthy(url, service)
+        wait_healthy(url, service, timeout=START_TIMEOUT)
         print(f"model service up in {time.perf_counter() - start:.1f} s (log: {log})", flush=True)
         env = {"EXPLORER_MODEL_SERVER": url, "EXPLORER_MODEL_SERVER_TOKEN": token}
-        with running_server(env) as first, running_server(env) as second:  # (b) two frontends, one service
+        with running_server(env, START_TIMEOUT) as first, running_server(env, START_TIMEOUT) as second:  # (b)
             floor = timed(lambda: first.client.predict(api_name="/ping"), n=20)
             load = class_load([first.url, second.url], args.users, 1, args.steps, digit)  # warm-up
             load = class_load([first.url, second.url], args.users, args.rounds, args.steps, digit)

@@ -177,10 +177,11 @@ class RemoteModelService:
         import httpx
 
         body = pack(meta, arrays)
+        # no `timeout` argument = the client's (httpx reads timeout=None as "wait forever")
+        limits = {} if timeout is None else {"timeout": httpx.Timeout(timeout, connect=CONNECT_TIMEOUT)}
         try:
             response = self._http.post(self.url + route, content=body,
-                                       headers={"Content-Type": "application/octet-stream"},
-                                       timeout=None if timeout is None else httpx.Timeout(timeout, connect=CONNECT_TIMEOUT))
+                                       headers={"Content-Type": "application/octet-stream"}, **limits)
         except httpx.TimeoutException as exc:
             if isinstance(exc, httpx.ConnectTimeout):
                 raise Refusal("serve.unreachable", url=self.url, reason="connect timeout") from exc

@@ -209,7 +209,9 @@ class ModelServer:
 
         service, models = self.service, []
         for name in service.names():
-            config = {k: v for k, v in service.config(name).items() if not k.startswith("_")}
+            config = service.config(name)
+            if not config.get("broken"):  # a broken one keeps its folder, so the frontend can name the bad file
+                config = {k: v for k, v in config.items() if not k.startswith("_")}
             try:
                 metrics = service.metrics(name)
             except CheckpointError:

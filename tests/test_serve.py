@@ -93,6 +93,65 @@ def test_model_server_flag_and_environment_variable(monkeypatch):
     assert parse_args([]).model_server == "http://other:8700"
 
 
+class _StandIn:
+    """A plain HTTP server that answers /catalogue like the service (no models) and then, per route: /hang never
+    answers, /busy answers 503 (Ray Serve's proxy with no replica running), /boom answers 500."""
+
+    def __enter__(self):
+        import http.server
+
+        catalogue = pack({"models": [], "device": "cpu", "accelerator": None})
+        self.release = threading.Event()
+        release = self.release
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if self.path == "/hang":
+                    release.wait(30)
+                    return
+                status, body = {"/catalogue": (200, catalogue), "/busy": (503, b"{}"),
+                                "/boom": (500, b'{"error": "RuntimeError: boom"}')}.get(self.path, (404, b"{}"))
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __exit__(self, *exc):
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_service_that_never_answers_gives_a_timeout_refusal_not_a_hang():
+    with _StandIn() as url:
+        client = RemoteModelService(url, timeout=1.5)
+        try:
+            start = time.monotonic()
+            with pytest.raises(Refusal) as hung:
+                client.call("/hang")
+            assert hung.value.code == "serve.timeout" and time.monotonic() - start < 10
+            assert "1.5" in word(hung.value, "zh") and "秒内没有应答" in word(hung.value, "zh")
+            with pytest.raises(Refusal) as busy:
+                client.call("/busy")
+            assert busy.value.code == "serve.unreachable"
+            with pytest.raises(Refusal, match="failed: HTTP 500: RuntimeError: boom"):
+                client.call("/boom")
+        finally:
+            client.close()
+    with pytest.raises(Refusal) as gone:  # nobody listens any more: refused at once, after a short wait
+        RemoteModelService(url, start_wait=1)
+    assert gone.value.code == "serve.unreachable"
+
+
 # ---- one model service for the module ------------------------------------------------------------------------------
 class Service:
     """A `python -m explorer.serve` child process on a fixed port, restartable on the same port."""
