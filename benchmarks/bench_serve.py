@@ -36,7 +36,9 @@ def class_load(urls: list[str], users: int, rounds: int, steps: int, digit_path:
     """`users` threads, student i on urls[i % len(urls)], `rounds` x (/reconstruct, /generate) each."""
     from gradio_client import Client, handle_file
 
-    clients = [Client(urls[i % len(urls)], verbose=False) for i in range(users)]
+    # gradio_client waits 20 s by default for some requests (join, upload); on a loaded 2-core machine that
+    # measured the client, not the app: 120 s here (a call that still fails is counted as an error)
+    clients = [Client(urls[i % len(urls)], verbose=False, httpx_kwargs={"timeout": 120}) for i in range(users)]
     samples: dict[str, list[float]] = {"/reconstruct": [], "/generate": []}
     errors: list[str] = []
     lock, barrier = threading.Lock(), threading.Barrier(users)

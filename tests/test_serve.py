@@ -160,9 +160,9 @@ class Service:
         self.port, self.log_path, self.process = free_port(), log_path, None
         self.url = f"http://127.0.0.1:{self.port}"
 
-    def start(self, attempts: int = 2) -> dict:
-        """Start it and wait for /health. A second attempt when the first fails: Ray gives its raylet a fixed 30 s
-        to register at start, which a heavily loaded 2-core machine can miss (seen here at load average 24)."""
+    def start(self, attempts: int = 3) -> dict:
+        """Start it and wait for /health, up to `attempts` times: Ray gives its raylet a fixed 30 s to register at
+        start, which a heavily loaded 2-core machine can miss (seen here at load averages 19-24, twice in a row)."""
         from explorer.serve import spawn, wait_healthy
 
         for attempt in range(1, attempts + 1):
@@ -223,6 +223,9 @@ def frontends(service):
     from app import build, parse_args
     from explorer.ui.app import launch_kwargs
 
+    # The token and timeout reach app.build through the environment, as for `python app.py`. They are set for
+    # the fixture's life and restored only after the apps are closed: changing os.environ while the apps' threads
+    # read it (httpx reads proxy variables) raced once.
     saved = {k: os.environ.get(k) for k in ("EXPLORER_MODEL_SERVER_TOKEN", TIMEOUT_ENV)}
     os.environ.update({"EXPLORER_MODEL_SERVER_TOKEN": TOKEN, TIMEOUT_ENV: str(CLIENT_TIMEOUT)})
     apps = []
@@ -233,14 +236,17 @@ def frontends(service):
             _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, server_name="127.0.0.1",
                                     server_port=free_port(), **launch_kwargs())
             apps.append((remote_service, demo, Client(url, verbose=False)))
+        yield apps
     finally:
+        for remote_service, demo, client in apps:
+            client.close()
+            demo.close()
+            remote_service.close()
         for key, value in saved.items():
-            os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
-    yield apps
-    for remote_service, demo, client in apps:
-        client.close()
-        demo.close()
-        remote_service.close()
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def frames_of(path) -> dict:
