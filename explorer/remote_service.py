@@ -167,7 +167,11 @@ class RemoteModelService:
         self.accelerated = False
         self.load_count: dict[str, int] = {}
         self.checkpoint_dir = None
-        self.catalogue = self._fetch_catalogue(start_wait)
+        try:
+            self.catalogue = self._fetch_catalogue(start_wait)
+        except BaseException:
+            self.close()
+            raise
 
     # ---- transport ---------------------------------------------------------------------------------------------
     def call(self, route: str, meta: dict | None = None, arrays: dict | None = None,
