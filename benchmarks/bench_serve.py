@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--num-cpus", type=int, default=None, help="CPUs of the service's local Ray instance")
     args = parser.parse_args(argv)
 
-    from explorer.serve import spawn, terminate, wait_healthy
+    from explorer.serve import spawn_healthy, terminate
 
     folder = tempfile.mkdtemp(prefix="bench-serve-")
     digit = os.path.join(folder, "digit.png")
@@ -118,9 +118,8 @@ def main(argv: list[str] | None = None) -> int:
         options += ["--num-cpus", str(args.num_cpus)]
     log = Path(folder) / "service.log"
     start = time.perf_counter()
-    service = spawn(options, log)
+    service = spawn_healthy(options, log, url, timeout=START_TIMEOUT)
     try:
-        wait_healthy(url, service, timeout=START_TIMEOUT)
         print(f"model service up in {time.perf_counter() - start:.1f} s (log: {log})", flush=True)
         env = {"EXPLORER_MODEL_SERVER": url, "EXPLORER_MODEL_SERVER_TOKEN": token}
         with running_server(env, START_TIMEOUT) as first, running_server(env, START_TIMEOUT) as second:  # (b)

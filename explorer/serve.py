@@ -372,6 +372,21 @@ def wait_healthy(url: str, process=None, timeout: float = 240.0) -> dict:
     raise TimeoutError(f"the model service at {url} did not become healthy within {timeout:g} s")
 
 
+def spawn_healthy(options: list[str], log_path: str | os.PathLike, url: str, attempts: int = 3,
+                  timeout: float = 300.0):
+    """`spawn` then `wait_healthy`, up to `attempts` times (each failed try is killed): Ray gives its raylet a
+    fixed 30 s to register at start, which a heavily loaded 2-core machine can miss. Returns the process."""
+    for attempt in range(1, attempts + 1):
+        process = spawn(options, log_path)
+        try:
+            wait_healthy(url, process, timeout)
+            return process
+        except (RuntimeError, TimeoutError):
+            kill(process)
+            if attempt == attempts:
+                raise
+
+
 def kill(process) -> None:
     """SIGKILL the service's whole process group (the driver and Ray's head; Ray's actors exit with it)."""
     try:

@@ -160,21 +160,16 @@ class Service:
         self.port, self.log_path, self.process = free_port(), log_path, None
         self.url = f"http://127.0.0.1:{self.port}"
 
-    def start(self, attempts: int = 3) -> dict:
-        """Start it and wait for /health, up to `attempts` times: Ray gives its raylet a fixed 30 s to register at
-        start, which a heavily loaded 2-core machine can miss (seen here at load averages 19-24, twice in a row)."""
-        from explorer.serve import spawn, wait_healthy
+    def start(self) -> None:
+        """Start it and wait for /health (three tries: see explorer.serve.spawn_healthy)."""
+        from explorer.serve import spawn_healthy
 
-        for attempt in range(1, attempts + 1):
-            self.process = spawn(["--port", str(self.port), "--num-cpus", "1", "--lazy", "--token", TOKEN,
-                                  "--max-body-mb", str(MAX_BODY_MB), "--max-batch", "16", "--batch-wait-ms", "100",
-                                  "--device", "cpu"], self.log_path)
-            try:
-                return wait_healthy(self.url, self.process, timeout=300)
-            except (RuntimeError, TimeoutError):
-                self.stop()
-                if attempt == attempts:
-                    raise AssertionError(f"the model service did not start; its log:\n{self.log_tail()}")
+        options = ["--port", str(self.port), "--num-cpus", "1", "--lazy", "--token", TOKEN, "--max-body-mb",
+                   str(MAX_BODY_MB), "--max-batch", "16", "--batch-wait-ms", "100", "--device", "cpu"]
+        try:
+            self.process = spawn_healthy(options, self.log_path, self.url, attempts=3, timeout=300)
+        except (RuntimeError, TimeoutError) as exc:
+            raise AssertionError(f"the model service did not start ({exc}); its log:\n{self.log_tail()}")
 
     def kill(self) -> None:
         from explorer.serve import kill
