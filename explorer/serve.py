@@ -387,12 +387,37 @@ def spawn_healthy(options: list[str], log_path: str | os.PathLike, url: str, att
                 raise
 
 
+def _descendants(pid: int) -> list[int]:
+    """Every process below `pid` (Linux /proc; [] elsewhere). Ray's actors (controller, proxy, replicas) run in
+    their own sessions under the raylet, so a process-group kill does not reach them."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
 def kill(process) -> None:
-    """SIGKILL the service's whole process group (the driver and Ray's head; Ray's actors exit with it)."""
+    """SIGKILL the service as a crash would: its process group (the driver, Ray's head) and every process
+    below it (Ray's actors, which would otherwise answer for a few seconds more)."""
+    targets = _descendants(process.pid)
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
+    for pid in targets:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
     process.wait(timeout=30)
 
 
