@@ -12,6 +12,9 @@ Every option also reads an environment variable, so a Hugging Face Space can be 
   --max-queue   EXPLORER_MAX_QUEUE    waiting events before new ones are refused (default 256)
   --threads     EXPLORER_TORCH_THREADS  torch CPU threads per call (default 1: with several users at once, one
                                       thread each beats threads that wait on each other)
+  --model-server EXPLORER_MODEL_SERVER  URL of a model service (python -m explorer.serve): this app then loads no
+                                      models and sends the work there (README, "Beyond one machine"); its
+                                      shared secret is read from EXPLORER_MODEL_SERVER_TOKEN
 
 On a ZeroGPU Space (SPACES_ZERO_GPU=true, set by Hugging Face) models stay on the CPU, and heavy work (photo
 reconstructions, sampling) runs on a borrowed GPU through `spaces.GPU`; slider decoding and digits stay on
@@ -49,6 +52,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="queued events before new ones are refused (default 256)")
     parser.add_argument("--threads", type=int, default=int(env("EXPLORER_TORCH_THREADS", "1")),
                         help="torch CPU threads per call (default 1)")
+    parser.add_argument("--model-server", default=env("EXPLORER_MODEL_SERVER") or None, metavar="URL",
+                        help="use the model service at URL (python -m explorer.serve) instead of loading models")
     return parser.parse_args(argv)
 
 
@@ -62,6 +67,14 @@ def build(args: argparse.Namespace):
 
     if args.threads > 0:
         torch.set_num_threads(args.threads)
+    if args.model_server:  # the models run in another process; --device, --checkpoints and --vae are its own
+        from explorer.remote_service import RemoteModelService
+
+        service = RemoteModelService(args.model_server)
+        print(f"models: the model service at {service.url} (device {service.where['device']})", flush=True)
+        demo = build_demo(service)
+        demo.queue(default_concurrency_limit=args.concurrency, max_size=args.max_queue)
+        return service, demo
     service = ModelService(args.checkpoints, device=args.device)
     for source in args.vae:
         try:
@@ -80,7 +93,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     try:
         service, demo = build(args)
-    except ValueError as exc:  # e.g. --device cuda on a machine without CUDA
+    except ValueError as exc:  # e.g. --device cuda on a machine without CUDA; a model service that never answered
         sys.exit(f"error: {exc}")
     service.start_warm_up()
     demo.launch(server_name=args.host, server_port=args.port, share=args.share, **launch_kwargs())

@@ -224,4 +224,13 @@ ZH: dict[str, str] = {
     "train.map.separate": "分得更开",
 
     # ---- app-wide ---------------------------------------------------------------------------------------------------
+
+    # ---- the model service in its own process (explorer/remote_service.py) ---------------------------------------
+    "serve.unreachable": "无法连接 {url} 上的模型服务（{reason}）；它可能已停止或正在重启。请稍后再试。",
+    "serve.timeout": "{url} 上的模型服务在 {seconds} 秒内没有应答；请稍后再试",
+    "serve.unauthorised": "{url} 上的模型服务拒绝了本应用（HTTP 401）：令牌缺失或错误；请把 "
+                          "EXPLORER_MODEL_SERVER_TOKEN 设为该服务的 --token",
+    "serve.too_large": "这个请求（{size} MB）超过了模型服务接受的大小（{limit} MB）",
+    "serve.failed": "{url} 上的模型服务出错：{detail}",
+    "serve.no_external": "额外的 VAE 要加到模型服务上（python -m explorer.serve --vae ...），而不是加到使用它的前端",
 }
