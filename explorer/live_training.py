@@ -238,7 +238,8 @@ def train_live(request: TrainRequest, should_stop: Callable[[], bool] | threadin
     update has done=True, the held-out metrics and the trained model.
 
     should_stop: a threading.Event or a callable, checked before every batch; when set the run ends after that
-      batch's check with stopped="stop" (the epoch in progress is not reported).
+      batch's check with stopped="stop" (the epoch in progress is not reported, and the model returned is the one
+      of the last completed epoch, which the held-out figures measure).
     time_cap_s: seconds of training after which the run ends the same way with stopped="time_cap".
     device: where to train ("cpu", "cuda" ...). on_batch(step, total_steps): called after every batch (progress).
     Raises Refusal("train.time_cap") for a cap that is not a positive number."""
@@ -295,10 +296,14 @@ def train_live(request: TrainRequest, should_stop: Callable[[], bool] | threadin
         history.append({"epoch": epoch, "loss": loss_mean, "recon": recon_mean, "kl": kl_mean,
                         "heldout_loss": h_loss, "heldout_recon": h_recon, "heldout_kl": h_kl,
                         "heldout_psnr": psnr_from_mse(mse)})
+        # the weights the reported figures belong to: a run stopped mid-epoch keeps these, not a half epoch
+        kept = {name: value.detach().clone() for name, value in model.state_dict().items()}
         if epoch < request.epochs:
             yield update(False)
 
     final = update(True)
+    if stopped and history:
+        model.load_state_dict(kept)
     model = model.eval().cpu()
     final.model = model
     if history:

@@ -383,3 +383,20 @@ def test_a_page_is_known_by_its_session_hash_even_in_a_server_function():
         session_hash = "page-y"
 
     assert session_of(Page()) == "page-y" and session_of(None) is None
+
+
+def test_a_run_stopped_mid_epoch_keeps_the_model_its_figures_measure():
+    """Stopped five batches into epoch 2, the run returns epoch 1's model (bit for bit that of a 1-epoch run) and
+    epoch 1's held-out figures, not weights that have trained on part of a second epoch."""
+    one = lt.run_to_end(lt.validate_request("2d", 1, 1, 0))
+    calls = []
+
+    def stop_in_epoch_two() -> bool:
+        calls.append(1)
+        return len(calls) > len(lt.data.load_mnist("train").images) // lt.BATCH_SIZE + 5
+
+    stopped = lt.run_to_end(lt.validate_request("2d", 1, 3, 0), should_stop=stop_in_epoch_two)
+    assert stopped.stopped == "stop" and len(stopped.history) == 1
+    assert stopped.heldout == one.heldout
+    mine, theirs = stopped.model.state_dict(), one.model.state_dict()
+    assert mine.keys() == theirs.keys() and all(torch.equal(mine[k], theirs[k]) for k in mine)
