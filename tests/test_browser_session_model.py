@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_browser import SLOW, browser, no_js_errors, shoot  # noqa: F401 - fixtures
+from tests.test_browser import SLOW, no_js_errors, shoot  # the browser fixture is tests/conftest.py's
 from tests.test_browser import pytestmark  # noqa: F401 - skipped where Chromium or Playwright is missing
 
 NAME = "my-2d-b1-e2-s0"  # what the store names a 2-D run, beta 1, 2 epochs, seed 0
