@@ -401,11 +401,13 @@ def test_the_tabs_preset_fills_every_box(shipped_service):
     with gr.Blocks() as demo:
         build_compression_tab(shipped_service)
     dropdown = next(b for b in demo.blocks.values() if isinstance(b, gr.Dropdown))
-    listener = next(f for f in demo.fns.values() if (dropdown._id, "change") in f.targets)
-    assert [type(b).__name__ for b in listener.outputs] == ["Number"] * 5 + ["Checkbox"]
-    assert listener.fn("chapter-vae-mnist (this project)") == (28, 28, 1, 8, 4, True)
-    assert listener.fn("sd-vae-mnist-c4 (this project)") == (28, 28, 1, 4, 4, False)
-    assert listener.fn("SDXL VAE") == (512, 512, 3, 8, 4, False)
+    listener = next(f for f in demo.fns.values() if (dropdown._id, "input") in f.targets)
+    # one event fills the six boxes and draws the panels (issue 12: not one event per box it fills)
+    assert [type(b).__name__ for b in listener.outputs[:6]] == ["Number"] * 5 + ["Checkbox"]
+    assert listener.fn("chapter-vae-mnist (this project)", "en")[:6] == (28, 28, 1, 8, 4, True)
+    assert listener.fn("sd-vae-mnist-c4 (this project)", "en")[:6] == (28, 28, 1, 4, 4, False)
+    sdxl = listener.fn("SDXL VAE", "en")
+    assert sdxl[:6] == (512, 512, 3, 8, 4, False) and "48.0x" in sdxl[6]
 
 
 class PhotoCatalogue:

@@ -95,7 +95,6 @@ STRINGS = {
                          "classifier agrees with the requested digit | smudged |\n|---|---|---|---|---|---|",
                          "| 模型 | 空间 | 训练预算 | 训练耗时（2 个共享 CPU 核） | 分类器认同所请求数字的比例 | 涂抹 |\n"
                          "|---|---|---|---|---|---|"),
-    "den.smudged": ("{pct:.1f}%", "{pct:.1f}%"),
     "den.agree": ("{pct:.1f}% of {n} ({sampler}, {spacing} spacing, {steps} steps, guidance {g:g})",
                   "{pct:.1f}%，共 {n} 个（{sampler}，{spacing} 时间步间隔，{steps} 步，引导系数 {g:g}）"),
     "den.sweep": ("guidance chosen on other seeds: {sweep}", "在另一组种子上选择引导系数：{sweep}"),
@@ -428,7 +427,7 @@ def quality_markdown(denoisers: list[tuple[str, str, dict]], classifier_accuracy
         if a and "guidance_selection" in a:
             sweep = ", ".join(f"{g}: {100 * v:.0f}%" for g, v in a["guidance_selection"]["agreement_by_guidance"].items())
             agree += "; " + word("den.sweep", lang).format(sweep=sweep)
-        smudged = (word("den.smudged", lang).format(pct=100 * a["smudged"]) if a and "smudged" in a
+        smudged = (f"{100 * a['smudged']:.1f}%" if a and "smudged" in a
                    else word("den.not_graded", lang))
         lines.append(word("den.quality_row", lang).format(
             name=name, space=space, steps=m.get("train_steps", 0), batch=m.get("batch_size", 0),
