@@ -210,7 +210,8 @@ class RunCache:
     """A bounded, thread-safe LRU of finished results by key, computed once per key: callers asking for a key
     that another thread is computing wait for that result instead of computing it again (a class pressing
     Generate with the same settings costs one run). A computation that raises is not cached; its waiters then
-    compute it themselves (a cancelled run must not cancel other pages' requests)."""
+    compute it themselves (a cancelled run must not cancel other pages' requests), unless the error is one of
+    `share_errors` (e.g. a refusal, which the same key would raise again): then every waiter gets it."""
 
     def __init__(self, max_items: int = 32):
         self.max_items = max_items
@@ -219,7 +220,8 @@ class RunCache:
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
-    def get_or_compute(self, key: Any, compute: Callable[[], Any]) -> Any:
+    def get_or_compute(self, key: Any, compute: Callable[[], Any],
+                       share_errors: tuple[type[BaseException], ...] = ()) -> Any:
         while True:
             with self._lock:
                 if key in self._items:
@@ -229,9 +231,12 @@ class RunCache:
                 running = self._running.get(key)
                 if running is None:
                     running = self._running[key] = threading.Event()
+                    running.error = None
                     self.misses += 1
                     break
             running.wait()  # another caller computes this key; then look again
+            if running.error is not None:
+                raise running.error
         try:
             value = compute()
             with self._lock:
@@ -240,6 +245,9 @@ class RunCache:
                 while len(self._items) > self.max_items:
                     self._items.popitem(last=False)
             return value
+        except share_errors as exc:
+            running.error = exc
+            raise
         finally:
             with self._lock:
                 self._running.pop(key, None)

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from concurrent.futures import Future
 from dataclasses import replace
 
 import gradio as gr
 
 from ..messages import Message, Refusal, normalise_lang, word
+from ..generation import RunCache
 from ..imaging import to_uint8
 from ..reconstruction import (PHOTO_SIDES, comparable, default_comparison, default_model, error_scale,
                               rate_distortion_points, resolve_source, run_request, sampling_noise, source_key,
@@ -49,46 +49,22 @@ BRUSH_JS = """() => { const pick = () => { const root = document.querySelector('
 
 
 class Results:
-    """A few recent reconstructions by (request, source content), shared by every page: a language switch or a
-    comparison toggled back re-words results instead of running the model again. Single flight: a request equal
-    to one still running waits for that run instead of starting its own (an example click changes source, model
-    and comparison at once, and the page then sends one event per changed input; a class clicking the same
-    example also computes it once)."""
+    """A few recent reconstructions by (request, source content, page's models), shared by every page: a
+    language switch or a comparison toggled back re-words results instead of running the model again. Equal
+    requests running at once compute once (explorer.generation.RunCache): an example click changes source, model
+    and comparison together, and a class clicking the same example shares one run; a refusal reaches every
+    waiter and is not cached."""
 
     def __init__(self, service, size: int = 8):
-        self.service, self.size, self.lock, self.items = service, size, threading.Lock(), OrderedDict()
-        self.running: dict = {}  # key -> Future of the run in progress
+        self.service, self.cache = service, RunCache(max_items=size)
 
     def get(self, request, source, service=None):
         """`service`: the page's view of the models (explorer.session_models.session_service); a student's
         model is cached under its own token, never mixed with another page's or run's."""
         service = service or self.service
         key = (request, source_key(source), getattr(service, "token", None))
-        with self.lock:
-            if key in self.items:
-                self.items.move_to_end(key)
-                return self.items[key]
-            running, owner = self.running.get(key), False
-            if running is None:
-                running, owner = Future(), True
-                self.running[key] = running
-        if not owner:
-            return running.result()  # re-raises the owner's refusal or error
-        try:
-            result = run_request(service, request, resolve_source(source))
-        except BaseException as exc:
-            running.set_exception(exc)
-            raise
-        else:
-            running.set_result(result)
-            with self.lock:
-                self.items[key] = result
-                while len(self.items) > self.size:
-                    self.items.popitem(last=False)
-            return result
-        finally:
-            with self.lock:
-                self.running.pop(key, None)
+        return self.cache.get_or_compute(key, lambda: run_request(service, request, resolve_source(source)),
+                                         share_errors=(Exception,))
 
 
 class Newest:
