@@ -120,21 +120,14 @@ def actions(page):
         page.get_by_label(label, exact=True).click()
         page.get_by_role("option", name=option, exact=True).click()
 
-    def type_seed():
-        box = page.get_by_label("Seed for ε", exact=False)
+    def type_into(box, keys: str):
         box.click()
         box.press("End")
-        box.type("12", delay=80)
+        box.type(keys, delay=80)  # one key at a time, as a student types
 
     def preset():
         page.get_by_label(re.compile(r"^Preset VAE")).click()
         page.get_by_role("option").nth(2).click()
-
-    def type_box():
-        box = page.get_by_label("Height H (pixels)", exact=True)
-        box.click()
-        box.press("End")
-        box.type("0", delay=80)
 
     def den_generate():
         page.get_by_role("button", name="Generate").click()
@@ -156,13 +149,15 @@ def actions(page):
     return [
         ("Reconstruction", "click a photo example (switches model and comparison too)", lambda: pick_example("astronaut")),
         ("Reconstruction", "choose another model", lambda: choose("Model", "sd-vae-mnist-c2")),
-        ("Reconstruction", "type two digits into the seed box (posterior mean shown)", type_seed),
+        ("Reconstruction", "type two digits into the seed box (posterior mean shown)",
+         lambda: type_into(page.get_by_label("Seed for ε", exact=False), "12")),
         ("Latent map", "drag the A->B slider (20 steps), release", drag_alpha),
         ("Denoising", "press Generate", den_generate),
         ("Denoising", "play 50 steps", den_play),
         ("Denoising", "scrub the step slider (20 steps)", lambda: drag(page, "#den-player .den-range")),
         ("Compression", "choose a preset", preset),
-        ("Compression", "type a digit into a number box", type_box),
+        ("Compression", "type a digit into a number box",
+         lambda: type_into(page.get_by_label("Height H (pixels)", exact=True), "0")),
         ("(page)", "switch the language to 中文", lambda: language("中文")),
         ("(page)", "switch the language back to English", lambda: language("English")),
     ]
