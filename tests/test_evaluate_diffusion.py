@@ -114,13 +114,24 @@ def test_quality_table_shows_the_smudged_share_and_the_vae_floor():
         assert not rows[1].endswith("| 12.3% |") and rows[1].count("|") == rows[0].count("|")
 
 
+def save_tiny_ldm(folder) -> None:
+    """An untrained latent denoiser "tiny-ldm" over tiny-sd-mnist (which must be in `folder`), seeded."""
+    from explorer.checkpoint import save_checkpoint
+    from explorer.models import build_model
+
+    torch.manual_seed(0)
+    save_checkpoint(folder / "tiny-ldm", build_model("unet", {**TINY_UNET, "in_channels": 4, "sample_size": 7}),
+                    name="tiny-ldm", family="unet", kind="denoiser", dataset="mnist", metrics={"untrained": True},
+                    space="latent", vae="tiny-sd-mnist", scale_factor=0.5, sample_shape=[4, 7, 7],
+                    schedule={"num_train_timesteps": 1000, "beta_start": 1e-4, "beta_end": 0.02,
+                              "beta_schedule": "linear", "clip_sample": False})
+
+
 def test_decoder_sensitivity_rows(tiny_checkpoint_dir, tmp_path, monkeypatch):
     """One row for real digits, one per noise level (noise 0 = the VAE's own reconstructions, nearest training
     latent farther with more noise), one for the denoiser's samples; every share is a share."""
     from explorer import data
-    from explorer.checkpoint import save_checkpoint
     from explorer.evaluate_diffusion import decoder_sensitivity
-    from explorer.models import build_model
     from explorer.service import ModelService
 
     from explorer import evaluate_diffusion
@@ -131,12 +142,7 @@ def test_decoder_sensitivity_rows(tiny_checkpoint_dir, tmp_path, monkeypatch):
     small = data.DigitSplit(train.images[:90], train.labels[:90], train.source_index[:90])
     monkeypatch.setattr(data, "load_mnist", lambda split, idx=None: small)  # training latents: 90 digits
     (tmp_path / "tiny-sd-mnist").symlink_to(tiny_checkpoint_dir / "tiny-sd-mnist", target_is_directory=True)
-    torch.manual_seed(0)
-    save_checkpoint(tmp_path / "tiny-ldm", build_model("unet", {**TINY_UNET, "in_channels": 4, "sample_size": 7}),
-                    name="tiny-ldm", family="unet", kind="denoiser", dataset="mnist", metrics={"untrained": True},
-                    space="latent", vae="tiny-sd-mnist", scale_factor=0.5, sample_shape=[4, 7, 7],
-                    schedule={"num_train_timesteps": 1000, "beta_start": 1e-4, "beta_end": 0.02,
-                              "beta_schedule": "linear", "clip_sample": False})
+    save_tiny_ldm(tmp_path)
     rows = decoder_sensitivity(ModelService(tmp_path, device="cpu"), "tiny-ldm", sigmas=(0.0, 1.0), per_digit=1,
                                steps=2, progress=lambda row: None)
     assert [r["n"] for r in rows] == [50, 50, 50, 10]
@@ -145,19 +151,13 @@ def test_decoder_sensitivity_rows(tiny_checkpoint_dir, tmp_path, monkeypatch):
 
 
 def test_record_smudge_adds_to_the_stored_grade_only_for_the_same_samples(tiny_checkpoint_dir, tmp_path):
-    from explorer.checkpoint import save_checkpoint, update_metrics
+    from explorer.checkpoint import update_metrics
     from explorer.evaluate_diffusion import grade, record_smudge
-    from explorer.models import build_model
     from explorer.service import ModelService
 
     for name in ("tiny-sd-mnist", "tiny-classifier"):
         (tmp_path / name).symlink_to(tiny_checkpoint_dir / name, target_is_directory=True)
-    torch.manual_seed(0)
-    save_checkpoint(tmp_path / "tiny-ldm", build_model("unet", {**TINY_UNET, "in_channels": 4, "sample_size": 7}),
-                    name="tiny-ldm", family="unet", kind="denoiser", dataset="mnist", metrics={"untrained": True},
-                    space="latent", vae="tiny-sd-mnist", scale_factor=0.5, sample_shape=[4, 7, 7],
-                    schedule={"num_train_timesteps": 1000, "beta_start": 1e-4, "beta_end": 0.02,
-                              "beta_schedule": "linear", "clip_sample": False})
+    save_tiny_ldm(tmp_path)
     service = ModelService(tmp_path, device="cpu")
     stored = grade(service, "tiny-ldm", per_digit=1, steps=2, guidance=2.0, seed=5, classifier="tiny-classifier")
     stored = {k: v for k, v in stored.items() if k not in ("smudged", "mid_grey_share")}
