@@ -28,7 +28,7 @@ from ..reconstruction import (PHOTO_SIDES, comparable, default_comparison, defau
 from ..views import reconstruction as view
 from .i18n import register, tr, tr_pair
 from .learn import maths_panel
-from .session_choice import dropdown, session_of
+from .session_choice import choices_and_value, session_of
 from ..session_models import session_service
 
 register(view.STRINGS)
@@ -226,10 +226,12 @@ def build_reconstruction_tab(service, ui=None) -> None:
     refresh = gr.State(0)  # bumped when the page's list of models changed what the dropdowns show
     if ui is not None:  # the student's model (Exercises tab) joins both model choices, for this page only
         def my_models(current, current_compare, bumped, lang, request: gr.Request):
-            chosen = dropdown(vaes, current, request, lang, first_model)
-            other = dropdown([(tr("rec.none"), NONE)] + [(v, v) for v in vaes], current_compare, request, lang, NONE)
-            changed = (chosen.value, other.value) != (current, current_compare)
-            return chosen, other, (bumped + 1) if changed else gr.skip()
+            chosen, value = choices_and_value(vaes, current, request, lang, first_model)
+            others, other = choices_and_value([(tr("rec.none"), NONE)] + [(v, v) for v in vaes], current_compare,
+                                              request, lang, NONE)
+            changed = (value, other) != (current, current_compare)
+            return (gr.Dropdown(choices=chosen, value=value), gr.Dropdown(choices=others, value=other),
+                    (bumped + 1) if changed else gr.skip())
 
         gr.on([ui.tabs.select, language.change], my_models, [model, compare, refresh, language],
               [model, compare, refresh], api_visibility="private", show_progress="hidden", queue=False)

@@ -36,17 +36,25 @@ def label(entry: SessionModel, lang: str | None) -> str:
     return text("my.label", lang, name=entry.name)
 
 
-def dropdown(base: list, current, request, lang: str | None, fallback) -> gr.Dropdown:
-    """A model dropdown's update for this page: the `base` choices (names or (label, value) pairs), then the
-    student's model if this page has one. The value stays `current` while it is still a choice; a student's
-    model that is gone (page closed, or replaced by a new run) gives way to the new one, else to `fallback`."""
+def choices_and_value(base: list, current, request, lang: str | None, fallback) -> tuple[list, object]:
+    """A model dropdown's choices and value for this page: the `base` choices (names or (label, value) pairs),
+    then the student's model if this page has one. The value stays `current` while it is still a choice; a
+    student's model that is gone (page closed, or replaced by a new run) gives way to the new one, else to
+    `fallback`. Plain data, so a handler can compare it with what the page shows (inside an event, a
+    gr.Dropdown is only an update and has no readable `.value`)."""
     entry = my_model(request)
     choices = list(base) + ([(label(entry, lang), entry.name)] if entry is not None else [])
     values = [c[1] if isinstance(c, (tuple, list)) else c for c in choices]
     if current in values:
         value = current
-    elif current is not None and current not in values and entry is not None and str(current).startswith("my-"):
+    elif current is not None and entry is not None and str(current).startswith("my-"):
         value = entry.name
     else:
         value = fallback
+    return choices, value
+
+
+def dropdown(base: list, current, request, lang: str | None, fallback) -> gr.Dropdown:
+    """The update of a model dropdown for this page (see `choices_and_value`)."""
+    choices, value = choices_and_value(base, current, request, lang, fallback)
     return gr.Dropdown(choices=choices, value=value)
