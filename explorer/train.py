@@ -16,6 +16,7 @@ command with the denoisers as its default.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib
 import sys
 from pathlib import Path
@@ -57,6 +58,15 @@ def parse_args(argv: list[str] | None, default_names: list[str] | None = None) -
     denoisers.add_argument("--max-steps", type=int, default=None, help="stop early (smoke tests)")
     denoisers.add_argument("--per-digit", type=int, default=50, help="samples per digit for the classifier grade")
     denoisers.add_argument("--no-eval", action="store_true", help="skip the classifier grade")
+    denoisers.add_argument("--epochs", type=int, default=None,
+                           help="passes over the training digits instead of the recipe's (a longer budget)")
+    denoisers.add_argument("--validate-every", type=int, default=0,
+                           help="grade the EMA weights with the classifier every N training steps "
+                                "(metrics.json 'validation'; 10 samples per digit)")
+    denoisers.add_argument("--device", default="cpu",
+                           help="where the denoiser trains: cpu (default) or cuda; the seeded draws stay on the CPU")
+    denoisers.add_argument("--snapshot-dir", type=Path, default=None,
+                           help="with --validate-every: keep each graded EMA snapshot here (step-NNNNNN/<name>)")
     args = parser.parse_args(argv)
     args.recipes = RECIPES
     args.names = args.names or default_names or list(RECIPES)
@@ -74,8 +84,13 @@ def build_one(name: str, args: argparse.Namespace) -> str:
     if args.evaluate_only:
         metrics = trainer.evaluate_checkpoint(args.out, name, **options)
     else:
+        if args.epochs and recipe.kind == "denoiser":
+            recipe = dataclasses.replace(recipe, epochs=args.epochs)
         metrics = trainer.build_checkpoint(recipe, args.out, progress=not args.quiet, resume=args.resume,
-                                           max_steps=args.max_steps, evaluate=not args.no_eval, **options)
+                                           max_steps=args.max_steps, evaluate=not args.no_eval,
+                                           validate_every=args.validate_every, snapshot_dir=args.snapshot_dir,
+                                           device=args.device,
+                                           **options)
     return trainer.summary_row(name, metrics)
 
 

@@ -1,6 +1,7 @@
 """The training command line: one recipe registry, one CLI dispatching to trainer modules that never import it
 back, a loadable checkpoint with held-out metrics (tiny budget), metrics.json updated through checkpoint.py."""
 import ast
+import dataclasses
 import json
 from pathlib import Path
 
@@ -95,3 +96,17 @@ def test_trainers_never_import_the_command_line():
         imported = _imports(path)
         assert not {"explorer.train", "explorer.train_diffusion"} & imported, path.name
     assert "explorer.train" not in _imports(EXPLORER / "recipes.py")
+
+
+def test_denoiser_budget_flags_reach_the_trainer(tmp_path, monkeypatch):
+    """--epochs replaces the recipe's budget (70 steps per epoch at batch 64) and --device reaches the trainer
+    and metrics.json; a tiny UNet so it runs in seconds."""
+    import explorer.train as cli
+
+    recipe = dataclasses.replace(RECIPES["pixel-dm-mnist"], name="tiny-dm", unet={
+        **RECIPES["pixel-dm-mnist"].unet, "base_channels": 8, "channel_mults": [1], "norm_groups": 4})
+    monkeypatch.setattr(cli, "RECIPES", {**RECIPES, "tiny-dm": recipe})
+    assert cli.main(["tiny-dm", "--out", str(tmp_path), "--quiet", "--no-eval", "--max-steps", "100",
+                     "--epochs", "1", "--device", "cpu"]) == 0
+    saved = json.loads((tmp_path / "tiny-dm" / "metrics.json").read_text())
+    assert (saved["epochs"], saved["train_steps"], saved["device"]) == (1, 70, "cpu")  # 100 steps: 2 epochs
