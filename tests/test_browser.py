@@ -75,6 +75,8 @@ ISOLATED_POINT = """([a, b]) => { const plot = document.querySelector('#lsx-map 
   let best = null, bestD = -1;
   for (const p of pts) {
     if (p[0] === a || p[0] === b || p[1] < 0 || p[2] < 0 || p[1] > innerWidth || p[2] > innerHeight) continue;
+    if (p[1] < r.left + fl.xaxis._offset || p[1] > r.left + fl.xaxis._offset + fl.xaxis._length ||
+        p[2] < r.top + fl.yaxis._offset || p[2] > r.top + fl.yaxis._offset + fl.yaxis._length) continue;  // clipped
     let d = Infinity;
     for (const q of pts) if (q !== p) d = Math.min(d, Math.hypot(p[1] - q[1], p[2] - q[2]));
     for (const m of marks) d = Math.min(d, Math.hypot(p[1] - m[1], p[2] - m[2]) - 10);

@@ -24,7 +24,7 @@ MAP_GEOMETRY = """() => { const p = document.querySelector('#lsx-map .lsx-map-pl
   const bar = p.querySelector('.modebar');
   return {plot_w: fl.xaxis._length, plot_h: fl.yaxis._length, x_range: fl.xaxis.range, y_range: fl.yaxis.range,
           x_data: [Math.min(...xs), Math.max(...xs)], y_data: [Math.min(...ys), Math.max(...ys)],
-          page_w: document.documentElement.clientWidth,
+          page_w: document.documentElement.clientWidth, layout_h: fl.height, box_h: p.getBoundingClientRect().height,
           modebar_visible: !!bar && getComputedStyle(bar).display !== 'none' && bar.getBoundingClientRect().width > 0}; }"""
 
 
@@ -165,9 +165,6 @@ def test_a_bad_index_is_refused_once_and_blocks_nothing(map_page):
     page.wait_for_function("(name) => (" + MAP_TITLE + ")().startsWith(name + ':')", arg=other)
 
 
-@pytest.mark.xfail(strict=False, reason="issue 14, still open: in the whole suite (a fresh-clone .ci/run, "
-                   "2026-11-29) the tapped dot's index does not reach the index box at 390x844, though this test "
-                   "passes alone and in its own file; not yet diagnosed")
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_the_map_fits_the_screen_and_a_tapped_dot_is_picked(browser, app_server, lang):
     """Issue 14 D1 at 390x844 with touch: the plot uses the width, the axes span the data, no toolbar sits over
@@ -182,6 +179,7 @@ def test_the_map_fits_the_screen_and_a_tapped_dot_is_picked(browser, app_server,
         geometry = page.evaluate(MAP_GEOMETRY)
         assert geometry["plot_w"] >= 0.65 * geometry["page_w"], geometry  # was 144 px of 390
         assert geometry["plot_h"] >= 0.75 * geometry["plot_w"], geometry  # was ~110 px
+        assert geometry["layout_h"] <= geometry["box_h"] + 1, geometry  # the figure fits its box: nothing covers dots
         for axis in ("x", "y"):
             lo, hi = geometry[f"{axis}_range"]
             d_lo, d_hi = geometry[f"{axis}_data"]
@@ -195,9 +193,24 @@ def test_the_map_fits_the_screen_and_a_tapped_dot_is_picked(browser, app_server,
             assert point["clearance"] > (4 if crowded else 10), point
             target = page.locator("#lsx-target input:checked").get_attribute("value") or "A"
             page.touchscreen.tap(point["x"], point["y"])
-            page.wait_for_function("([w, i]) => { const e = document.querySelector('#lsx-index-' + w + ' textarea,"
-                                   " #lsx-index-' + w + ' input'); return e && e.value === String(i); }",
-                                   arg=[target.lower(), point["index"]])
+            try:
+                page.wait_for_function("([w, i]) => { const e = document.querySelector('#lsx-index-' + w + ' textarea,"
+                                       " #lsx-index-' + w + ' input'); return e && e.value === String(i); }",
+                                       arg=[target.lower(), point["index"]])
+            except Exception as exc:  # noqa: BLE001 - Playwright's TimeoutError: say what the page shows instead
+                if type(exc).__name__ != "TimeoutError":
+                    raise
+                now = page.evaluate(CROWDED_POINT if crowded else ISOLATED_POINT, [a, b])
+                now["geometry"] = page.evaluate(MAP_GEOMETRY)
+                now["layout"] = page.evaluate("() => { const o = {scrollY}; for (const id of ['lsx-map', 'lsx-index-a',"
+                                              " 'lsx-player', 'lsx-status']) { const e = document.getElementById(id);"
+                                              " if (e) { const q = e.getBoundingClientRect(); o[id] = [q.top, q.bottom]; } }"
+                                              " return o; }")
+                now["under"] = page.evaluate("([x, y]) => { const e = document.elementFromPoint(x, y);"
+                                             " return e ? e.outerHTML.slice(0, 120) : null; }", [now["x"], now["y"]])
+                raise AssertionError(f"tapped {point} for {target}; the boxes say A={m.index('A')} "
+                                     f"B={m.index('B')}; the title is {m.title()!r}; the same search now finds "
+                                     f"{now}; status {m.status()!r}") from None
             m.idle()
             caption = page.locator("#lsx-player .lsx-pair").inner_text()
             assert f"#{point['index']} " in caption, (caption, point)

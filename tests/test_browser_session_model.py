@@ -6,6 +6,8 @@ run re-worded after a language switch. Screenshots at 1366x768 and 390x844, Engl
 artifacts/screenshots/."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.test_browser import SLOW, no_js_errors, shoot  # the browser fixture is tests/conftest.py's
@@ -98,18 +100,20 @@ def pages(browser, app_server):  # noqa: F811
         page.close()
 
 
-@pytest.mark.xfail(strict=False, reason="issue 16, still open: failed in a fresh-clone .ci/run of main on "
-                   "2026-11-29 after the merge (passed on its branch); not yet diagnosed")
 def test_train_stop_and_use_my_model_in_reconstruction_and_latent_map(pages):
     me = pages()
     page = me.page
     me.open("Exercises")
     page.wait_for_selector("#lt-train")
+    # every first x the map shows while training, sampled in the page (a look from here may already be epoch 2's)
+    page.evaluate(f"() => {{ window.__mapXs = new Set(); window.__mapWatch = setInterval(() => {{"
+                  f" const x = ({MAP_FIRST_X})(); if (x !== null) window.__mapXs.add(x); }}, 20); }}")
     me.train(2)
     page.wait_for_function(f"() => ({CURVE_POINTS})() >= 1")  # epoch 1 drawn while the run goes on
-    first_x = page.evaluate(MAP_FIRST_X)
     page.wait_for_function(f"() => ({STATUS})().includes('trained 2 epochs')")
-    assert page.evaluate(CURVE_POINTS) == 2 and page.evaluate(MAP_FIRST_X) != first_x  # the map moved
+    assert page.evaluate(CURVE_POINTS) == 2
+    page.wait_for_function("() => window.__mapXs.size >= 2", timeout=15_000)  # the map moved between epochs
+    page.evaluate("() => clearInterval(window.__mapWatch)")
 
     # finished figures follow the page's language without training again
     me.switch("zh")
@@ -126,7 +130,14 @@ def test_train_stop_and_use_my_model_in_reconstruction_and_latent_map(pages):
     me.train(30)
     page.wait_for_function(f"() => ({STATUS})().includes('epoch 1 of 30')")
     page.evaluate("() => document.querySelector('#lt-stop').click()")
-    page.wait_for_function(f"() => /stopped after [12] of 30 epochs/.test(({STATUS})())")  # its final figures
+    try:  # its final figures (on a loaded machine the stop may land an epoch or a few later)
+        page.wait_for_function(f"() => /stopped after \\d+ of 30 epochs/.test(({STATUS})())")
+    except Exception as exc:  # noqa: BLE001 - Playwright's TimeoutError (playwright may be missing: no import)
+        if type(exc).__name__ != "TimeoutError":
+            raise
+        raise AssertionError(f"the run did not stop; the status says {page.evaluate(STATUS)!r}") from None
+    done = int(re.search(r"stopped after (\d+) of 30", page.evaluate(STATUS)).group(1))
+    assert 1 <= done <= 10, f"Stop did not stop the run well before its 30 epochs ({done} done)"
     page.locator("#lt-status").scroll_into_view_if_needed()
     shoot(page, "session-model-stopped-1366-en", full_page=False)
 
@@ -187,8 +198,6 @@ def test_train_stop_and_use_my_model_in_reconstruction_and_latent_map(pages):
     no_js_errors(other)
 
 
-@pytest.mark.xfail(strict=False, reason="issue 16, still open: failed in a fresh-clone .ci/run of main on "
-                   "2026-11-29 after the merge (passed on its branch); not yet diagnosed")
 def test_phone_train_and_use_my_model(pages):
     """At 390x844 in 中文: the Exercises tab opened from the overflow menu, a 1-epoch run, the model in the
     Reconstruction tab; the panel's controls fit the screen."""

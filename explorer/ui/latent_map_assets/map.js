@@ -101,12 +101,6 @@ function nearestPoint(clientX, clientY) {
   return bestD <= 24 ? best : null;
 }
 
-function pointerOf(ev) {
-  const e = ev && ev.event;
-  const t = e && ((e.changedTouches && e.changedTouches[0]) || (e.touches && e.touches[0]) || e);
-  return t && Number.isFinite(t.clientX) ? [t.clientX, t.clientY] : null;
-}
-
 function toPixels(xy) {
   const fl = plot._fullLayout;
   if (!fl || !fl.xaxis || !xy) return null;
@@ -156,13 +150,21 @@ async function draw() {
   else if (planeXY) place(planeDot, planeXY);
   if (!plot.__lsxBound) {
     plot.__lsxBound = true;
-    plot.on('plotly_click', (ev) => {
-      const at = pointerOf(ev);
-      const p = ev && ev.points && ev.points[0];
-      const index = at ? nearestPoint(at[0], at[1]) : (p ? p.customdata : null);
-      if (index === undefined || index === null) return;
-      trigger('point_click', {index});
-    });
+    // A click or tap is read from the pointer events themselves, not from plotly_click: plotly emits that only
+    // when its throttled hover pass has already found a point, which a quick tap on a busy phone can outrun
+    // (the tap was then lost). A press that moves more than a few pixels or lasts long is a pan, not a pick.
+    let pressed = null;
+    plot.addEventListener('pointerdown', (e) => {
+      pressed = {x: e.clientX, y: e.clientY, t: performance.now(), id: e.pointerId};
+    }, true);
+    window.addEventListener('pointerup', (e) => {  // on the window: plotly may lay a drag cover over the plot
+      const p = pressed;
+      pressed = null;
+      if (!p || e.pointerId !== p.id || (e.button !== undefined && e.button > 0)) return;
+      if (Math.hypot(e.clientX - p.x, e.clientY - p.y) > 8 || performance.now() - p.t > 1000) return;
+      const index = nearestPoint(e.clientX, e.clientY);
+      if (index !== null) trigger('point_click', {index});
+    }, true);
     plot.on('plotly_hover', (ev) => {
       const p = ev && ev.points && ev.points[0];
       if (!p || p.customdata === undefined) return;
@@ -211,6 +213,13 @@ if (!document.getElementById('lsx-global-css')) {
 }
 let lastNarrow = null;
 window.addEventListener('resize', () => { if (isNarrow() !== lastNarrow) { lastNarrow = isNarrow(); draw(); } });
+// A map drawn while its tab was hidden (width 0) took a fallback width, so its height (which follows the width
+// on a phone) overflowed the box and the next fields covered its lower dots: redraw when the width really changes.
+let drawnWidth = null;
+new ResizeObserver(() => {
+  const width = plot.clientWidth;
+  if (width > 0 && (drawnWidth === null || Math.abs(width - drawnWidth) > 1)) { drawnWidth = width; draw(); }
+}).observe(plot);
 watch('value', draw);
 lastNarrow = isNarrow();
 draw();
