@@ -85,8 +85,10 @@ def test_generate_plays_every_step_in_the_browser_without_a_server_request(page,
     assert played["n"] == STEPS and played["index"] == STEPS and played["painted"] == STEPS  # every step, once
     assert page.requests_between(played["playStart"], played["playEnd"]) == []
     assert page.status().startswith(f"Step {STEPS} / {STEPS} (t = 0)")
-    # what the page painted is the sampler's output for this request (defaults: digit 3, seed 0, DDIM, guidance 5)
-    g = generate(shipped_service, validate_request(3, 0, STEPS, "ddim", 5.0))
+    # what the page painted is the sampler's output for this request (defaults: digit 3, seed 0, DDIM, and the
+    # guidance the latent denoiser's grade chose, which the tab takes as its default)
+    guidance = shipped_service.metrics("ldm-mnist")["agreement"]["settings"]["guidance"]
+    g = generate(shipped_service, validate_request(3, 0, STEPS, "ddim", guidance))
     shown = np.array(page.page.evaluate(CANVAS_PIXELS, ["latent", "current"]), dtype=np.uint8)
     np.testing.assert_array_equal(shown, to_uint8(g.current_images[-1, 0, 0]))
     assert not page.errors, page.errors
