@@ -12,6 +12,7 @@ import pytest
 
 from tests.test_browser import SLOW, no_js_errors, shoot  # the browser fixture is tests/conftest.py's
 from tests.test_browser import pytestmark  # noqa: F401 - skipped where Chromium or Playwright is missing
+from tests.test_browser_training import WATCH_MAP
 
 NAME = "my-2d-b1-e2-s0"  # what the store names a 2-D run, beta 1, 2 epochs, seed 0
 STATUS = "() => (document.querySelector('#lt-status') || {}).innerText || ''"
@@ -105,15 +106,14 @@ def test_train_stop_and_use_my_model_in_reconstruction_and_latent_map(pages):
     page = me.page
     me.open("Exercises")
     page.wait_for_selector("#lt-train")
-    # every first x the map shows while training, sampled in the page (a look from here may already be epoch 2's)
-    page.evaluate(f"() => {{ window.__mapXs = new Set(); window.__mapWatch = setInterval(() => {{"
-                  f" const x = ({MAP_FIRST_X})(); if (x !== null) window.__mapXs.add(x); }}, 20); }}")
+    # every first x the map shows while training, recorded in the page (a look from here may already be epoch 2's)
+    page.evaluate(WATCH_MAP.replace("FIRST_X", MAP_FIRST_X))
     me.train(2)
     page.wait_for_function(f"() => ({CURVE_POINTS})() >= 1")  # epoch 1 drawn while the run goes on
     page.wait_for_function(f"() => ({STATUS})().includes('trained 2 epochs')")
     assert page.evaluate(CURVE_POINTS) == 2
     page.wait_for_function("() => window.__mapXs.size >= 2", timeout=15_000)  # the map moved between epochs
-    page.evaluate("() => clearInterval(window.__mapWatch)")
+    page.evaluate("() => window.__mapWatch.disconnect()")
 
     # finished figures follow the page's language without training again
     me.switch("zh")

@@ -16,6 +16,12 @@ POINTS = """(id) => { const p = document.querySelector('#' + id + ' .js-plotly-p
 FIRST_X = """(id) => { const p = document.querySelector('#' + id + ' .js-plotly-plot');
   const t = p && p._fullData && p._fullData.find(t => t.x && t.x.length);
   return t ? Number(t.x[0]) : null; }"""
+# every first x the map shows, recorded in the page as the plot's DOM changes (a MutationObserver is not throttled
+# like a timer in a page the browser treats as in the background)
+WATCH_MAP = """() => { window.__mapXs = new Set(); const read = FIRST_X;
+  const record = () => { const x = read(); if (x !== null) window.__mapXs.add(x); };
+  window.__mapWatch = new MutationObserver(record);
+  window.__mapWatch.observe(document.querySelector('#lt-map'), {subtree: true, childList: true, attributes: true}); }"""
 STATUS = "() => (document.querySelector('#lt-status') || {}).innerText || ''"
 # the run's progress overlay on the curves is gone: its event is no longer running in this page
 RUN_OVER = """() => { const t = document.querySelector('#lt-curves [data-testid=status-tracker]');
@@ -62,10 +68,9 @@ def test_train_watch_use_and_stop(pages):
     page = tab.page
     set_epochs(tab, 2)
     assert page.evaluate(FIRST_X, "lt-map") is None  # no map before the run
-    # every first x the map shows while training, sampled in the page: on a loaded machine the first look at
+    # every first x the map shows while training, recorded in the page: on a loaded machine the first look at
     # the map from here may already be epoch 2's, so the page keeps the record
-    page.evaluate(f"() => {{ window.__mapXs = new Set(); window.__mapWatch = setInterval(() => {{"
-                  f" const x = ({FIRST_X})('lt-map'); if (x !== null) window.__mapXs.add(x); }}, 20); }}")
+    page.evaluate(WATCH_MAP.replace("FIRST_X", f"(() => ({FIRST_X})('lt-map'))"))
     page.locator("#lt-train").click()
     page.wait_for_function(f"() => {{ const l = ({POINTS})('lt-curves'), m = ({POINTS})('lt-map');"
                            " return l && Math.max(...l) >= 1 && m && m.length > 0; }")  # both plots drawn
@@ -76,7 +81,7 @@ def test_train_watch_use_and_stop(pages):
     assert curve_points(tab) == 2
     # the map moved between epoch 1 and epoch 2 (its redraw may land just after the status line)
     page.wait_for_function("() => window.__mapXs.size >= 2", timeout=15_000)
-    page.evaluate("() => clearInterval(window.__mapWatch)")
+    page.evaluate("() => window.__mapWatch.disconnect()")
     assert "baseline" in page.locator("#lt-verdict").inner_text()
     shoot(page, "training-finished-1366-en")
 
