@@ -25,6 +25,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from . import roles
+
 DEFAULT_MAX_SESSIONS = 64
 _SERIAL = itertools.count(1)  # a new number for every stored model: caches keyed by it never mix two runs
 
@@ -48,6 +50,12 @@ class SessionModel:
     def latent(self) -> str:
         """The run's latent: "2d" or "c1".."c8"."""
         return self.request.latent
+
+    @property
+    def shipped_twin(self) -> str:
+        """The shipped checkpoint with this run's latent, to compare it with: "2d" -> roles.PLANAR_VAE
+        (vae-mnist-2d), "c4" -> sd-vae-mnist-c4 (roles.CHANNEL_SWEEP_PREFIX + channels). It may not be installed."""
+        return roles.PLANAR_VAE if self.latent == "2d" else f"{roles.CHANNEL_SWEEP_PREFIX}{self.latent[1:]}"
 
     @property
     def latent_shape(self) -> list[int]:

@@ -213,15 +213,10 @@ def build_latent_map_tab(service, ui=None) -> None:
         entry = my_model(request)
         pair = (SD_KL_MODEL, REGULARISED_MODEL)
         if entry is not None and model == entry.name:
-            pair = (entry.name, shipped_like(entry.latent) or REGULARISED_MODEL)
+            pair = (entry.name, entry.shipped_twin if entry.shipped_twin in models else REGULARISED_MODEL)
         strip_a, strip_b, tables = scoped(model, request)[1].compare(a, b, method, pair)
         return (gr.Image(strip_a, label=pair[0]), gr.Image(strip_b, label=pair[1]), tables[_lang(choice, request)],
                 tables)
-
-    def shipped_like(latent: str) -> str | None:
-        """The shipped VAE with the same latent as a live run ("2d" -> vae-mnist-2d, "c4" -> sd-vae-mnist-c4)."""
-        name = "vae-mnist-2d" if latent == "2d" else f"sd-vae-mnist-{latent}"
-        return name if name in models else None
 
     def on_language_compare(tables, choice, request: gr.Request):
         """The comparison table, if one is shown, in the new language (no new measurement)."""

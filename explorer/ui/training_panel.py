@@ -168,10 +168,10 @@ def _device(service) -> str:
     return str(device) if device is not None else "cpu"
 
 
-def _shipped_name(service, latent: str) -> str | None:
-    name = "vae-mnist-2d" if latent == "2d" else f"sd-vae-mnist-{latent}"
+def _shipped_name(service, entry) -> str | None:
+    """The shipped VAE with the run's latent (SessionModel.shipped_twin), if the service has it."""
     try:
-        return name if name in service.names("vae") else None
+        return entry.shipped_twin if entry.shipped_twin in service.names("vae") else None
     except Exception:  # a service without a catalogue (tests with fakes)
         return None
 
@@ -299,7 +299,7 @@ def build_training_panel(service, ui=None) -> None:
             return text("lt.bad_indices", lang, value=repr(index_text)), None
         originals = test.images[chosen[:16]]
         mine = entry.reconstruct(originals)
-        rows, shipped = [originals, mine], _shipped_name(service, entry.request.latent)
+        rows, shipped = [originals, mine], _shipped_name(service, entry)
         if shipped:
             theirs = service.decode(shipped, service.encode(shipped, originals[:, None])["z"])[:, 0]
             rows.append(theirs)
