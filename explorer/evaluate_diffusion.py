@@ -42,8 +42,9 @@ MID_GREY = (0.15, 0.85)  # a stroke's pixels are near 0 or 1; smudged, speckled 
 EVAL_SETTINGS = {"steps": 50, "sampler": "ddim", "guidance": 3.0, "seed": 1000}
 GUIDANCE_GRID = (1.0, 2.0, 3.0, 5.0)
 SELECT_SEED, REPORT_SEED = 1000, 2000
-# The validation grade during training (explorer.trainers.diffusion.validation_grader): the Denoising tab's
-# defaults for ldm-mnist (DDIM 50, leading, guidance 5) on the selection seeds, never the reported ones.
+# The validation grade during training (explorer.trainers.diffusion.validation_grader): fixed settings, the
+# issue's reference (DDIM 50, leading, guidance 5), on the selection seeds, never the reported ones. (The tab's
+# default guidance is the one each checkpoint's grade chose, which a curve must not depend on.)
 VALIDATION_SETTINGS = {"steps": 50, "sampler": "ddim", "guidance": 5.0, "seed": SELECT_SEED,
                        "spacing": DEFAULT_SPACING}
 
@@ -81,6 +82,18 @@ def real_heldout_digits() -> tuple[np.ndarray, np.ndarray]:
     return split.images[:, None], split.labels
 
 
+def smudged_share(mid_grey_shares: np.ndarray) -> float:
+    """The issue's smudge measure: the share of images whose mid-grey share (mid_grey_share) is above the 95th
+    percentile of real held-out digits' (real_mid_grey_p95)."""
+    return float((np.asarray(mid_grey_shares) > real_mid_grey_p95()).mean())
+
+
+def vae_floor_smudged(service, vae: str) -> float:
+    """The smudged share of the held-out real digits through `vae` (vae_reconstructions): the floor for any
+    latent sampler decoded by it."""
+    return smudged_share(mid_grey_share(vae_reconstructions(service, vae)))
+
+
 def vae_reconstructions(service, vae: str) -> np.ndarray:
     """The held-out real digits through `vae` (encode to the posterior mean, decode, clamp to [0, 1]):
     (N, 1, 28, 28). The best a latent sampler can do with this decoder is to land on latents like these."""
@@ -102,6 +115,11 @@ def x0_clip(service, name: str, mode: str = "checkpoint"):
         config["schedule"] = saved
 
 
+def above(mid_grey_shares: np.ndarray, thresholds: dict[str, float]) -> dict[str, float]:
+    """{"above_<key>": share of images whose mid-grey share exceeds thresholds[key]} (the smudge table's columns)."""
+    return {f"above_{k}": float((mid_grey_shares > v).mean()) for k, v in thresholds.items()}
+
+
 def reference_row(label: str, images: np.ndarray, thresholds: dict[str, float], labels: np.ndarray | None = None,
                   service=None, classifier: str = CLASSIFIER) -> dict:
     """A smudge-table row for fixed images (N, 1, 28, 28): mean mid-grey share, share above each threshold, and
@@ -111,7 +129,7 @@ def reference_row(label: str, images: np.ndarray, thresholds: dict[str, float], 
     if labels is not None and service is not None:
         agreement = float((classify(service, images, classifier).argmax(1) == labels).mean())
     return {"row": label, "n": len(images), "agreement": agreement, "mid_grey_share": float(mid.mean()),
-            **{f"above_{k}": float((mid > v).mean()) for k, v in thresholds.items()}}
+            **above(mid, thresholds)}
 
 
 def smudge_table(service, names: list[str], steps: list[int], guidance: list[float], clips: list[str],
@@ -148,7 +166,7 @@ def smudge_table(service, names: list[str], steps: list[int], guidance: list[flo
             rows.append({"row": f"{name}, {n_steps} steps, guidance {g:g}, x0 clip "
                                 f"{'on' if r['settings']['x0_clip'] else 'off'}",
                          "n": r["n_samples"], "agreement": r["agreement"], "mid_grey_share": float(mid.mean()),
-                         **{f"above_{k}": float((mid > v).mean()) for k, v in thresholds.items()},
+                         **above(mid, thresholds),
                          "name": name, "steps": n_steps, "guidance": g, "x0_clip": clip})
             progress(smudge_row(rows[-1], thresholds))
     return rows
@@ -189,7 +207,7 @@ def decoder_sensitivity(service, name: str, sigmas: tuple[float, ...] = (0.0, 0.
 
     def measures(decoded: np.ndarray) -> dict:
         mid, ink = mid_grey_share(decoded), (decoded > MID_GREY[0]).mean(axis=(1, 2, 3))
-        return {"n": len(decoded), "smudged": float((mid > real_mid_grey_p95()).mean()), "ink": float(ink.mean()),
+        return {"n": len(decoded), "smudged": smudged_share(mid), "ink": float(ink.mean()),
                 "mid_per_ink": float((mid / np.maximum(ink, 1e-6)).mean())}
 
     rows = [{"row": "real held-out MNIST (not decoded)", **measures(images), "nearest_rms": float("nan"),
@@ -244,7 +262,7 @@ def grade(service, name: str, per_digit: int = 50, steps: int = 50, sampler: str
         correct += hits
     return {"agreement": correct / (10 * per_digit), "n_samples": 10 * per_digit, "per_digit": per_digit_agreement,
             "mean_confidence": float(np.mean(confidences)), "classifier": classifier,
-            "smudged": float((np.concatenate(mid) > real_mid_grey_p95()).mean()),
+            "smudged": smudged_share(np.concatenate(mid)),
             "mid_grey_share": float(np.concatenate(mid).mean()),
             "classifier_test_accuracy": service.metrics(classifier).get("accuracy"),
             "settings": {"steps": steps, "sampler": sampler, "spacing": spacing, "guidance": guidance, "seed": seed,
@@ -272,7 +290,7 @@ def select_and_grade(service, name: str, per_digit: int = 50, select_per_digit: 
                                     "chosen": best}
     vae = service.config(name).get("vae")
     if vae:  # the smudged share of held-out digits through the same decoder: the floor for this sampler
-        report["vae_floor_smudged"] = float((mid_grey_share(vae_reconstructions(service, vae)) > real_mid_grey_p95()).mean())
+        report["vae_floor_smudged"] = vae_floor_smudged(service, vae)
     return report
 
 
@@ -292,7 +310,7 @@ def record_smudge(service, name: str) -> dict:
     added = {"smudged": r["smudged"], "mid_grey_share": r["mid_grey_share"]}
     vae = service.config(name).get("vae")
     if vae:
-        added["vae_floor_smudged"] = float((mid_grey_share(vae_reconstructions(service, vae)) > real_mid_grey_p95()).mean())
+        added["vae_floor_smudged"] = vae_floor_smudged(service, vae)
     return update_metrics(service.catalogue.folder(name), agreement={**stored, **added})
 
 

@@ -141,7 +141,7 @@ def validation_grader(recipe: DiffusionRecipe, out_dir: Path, x: torch.Tensor, s
                        ) -> Callable[[int, torch.nn.Module], None]:
     """The validation grade during training: validate(step, ema) saves the EMA weights as a checkpoint in
     `snapshot_dir`/step-NNNNNN/<name> (next to links to the VAE and classifier of `out_dir`) and grades
-    `per_digit` samples per digit at the app's defaults (evaluate_diffusion.VALIDATION_SETTINGS: DDIM 50,
+    `per_digit` samples per digit at fixed settings (evaluate_diffusion.VALIDATION_SETTINGS: DDIM 50,
     leading, guidance 5, selection seeds), appending {step, agreement, worst_digit, smudged, mid_grey_share,
     seconds} to `records` and prints it. `settings` overrides some of VALIDATION_SETTINGS (tests: fewer steps). Without the `classifier` in `out_dir` nothing is graded. Without `snapshot_dir` the
     snapshots go to a temporary folder removed at exit."""
@@ -204,7 +204,7 @@ def build_checkpoint(recipe: DiffusionRecipe, out_dir: Path, mnist_idx: str | No
                "epochs": len(history), "ms_per_train_step": round(1000 * seconds / max(steps, 1), 1),
                "lr": recipe.lr, "seed": recipe.seed, "p_uncond": recipe.p_uncond, "ema_decay": recipe.ema_decay,
                "sample_shape": list(x.shape[1:]), "n_train": len(x), "torch": torch.__version__,
-               "threads": torch.get_num_threads(), "device": device if device == "cpu" else device_name(device),
+               "threads": torch.get_num_threads(), "device": device_name(device),
                "history": history}
     if records:
         metrics["validation"] = records
