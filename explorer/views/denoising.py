@@ -88,12 +88,12 @@ STRINGS = {
     "den.quality_title": ("#### Quality and training budget (from each checkpoint's metrics.json)",
                           "#### 质量与训练预算（来自各检查点的 metrics.json）"),
     "den.quality_row": ("| {name} | {space} | {steps:,} steps x {batch} = {seen:,} samples | {secs:,.0f} s "
-                        "({ms} ms/step) | {agree} | {smudged} |",
+                        "({ms} ms/step, {device}) | {agree} | {smudged} |",
                         "| {name} | {space} | {steps:,} 步 x {batch} = {seen:,} 个样本 | {secs:,.0f} 秒"
-                        "（每步 {ms} 毫秒） | {agree} | {smudged} |"),
-    "den.quality_head": ("| model | space | training budget | training wall time (2 shared CPU cores) | "
+                        "（每步 {ms} 毫秒，{device}） | {agree} | {smudged} |"),
+    "den.quality_head": ("| model | space | training budget | training wall time (where it trained) | "
                          "classifier agrees with the requested digit | smudged |\n|---|---|---|---|---|---|",
-                         "| 模型 | 空间 | 训练预算 | 训练耗时（2 个共享 CPU 核） | 分类器认同所请求数字的比例 | 涂抹 |\n"
+                         "| 模型 | 空间 | 训练预算 | 训练耗时（训练所用设备） | 分类器认同所请求数字的比例 | 涂抹 |\n"
                          "|---|---|---|---|---|---|"),
     "den.agree": ("{pct:.1f}% of {n} ({sampler}, {spacing} spacing, {steps} steps, guidance {g:g})",
                   "{pct:.1f}%，共 {n} 个（{sampler}，{spacing} 时间步间隔，{steps} 步，引导系数 {g:g}）"),
@@ -432,7 +432,7 @@ def quality_markdown(denoisers: list[tuple[str, str, dict]], classifier_accuracy
         lines.append(word("den.quality_row", lang).format(
             name=name, space=space, steps=m.get("train_steps", 0), batch=m.get("batch_size", 0),
             seen=m.get("samples_seen", 0), secs=m.get("train_seconds", 0), ms=m.get("ms_per_train_step", "?"),
-            agree=agree, smudged=smudged))
+            device=m.get("device", "cpu"), agree=agree, smudged=smudged))
     if classifier_accuracy is not None:
         floors = [m["agreement"]["vae_floor_smudged"] for _, _, m in denoisers
                   if "vae_floor_smudged" in m.get("agreement", {})]
