@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from tests.test_browser import SLOW, no_js_errors, shoot  # the browser fixture is tests/conftest.py's
+from tests.test_browser import AppPage, no_js_errors, shoot  # the browser fixture is tests/conftest.py's
 from tests.test_browser import pytestmark  # noqa: F401 - skipped where Chromium or Playwright is missing
 from tests.test_browser_training import WATCH_MAP
 
@@ -29,38 +29,24 @@ LMAP_TITLE = """() => { const p = document.querySelector('#lsx-map .lsx-map-plot
   return p && p._fullLayout && p._fullLayout.title ? String(p._fullLayout.title.text || '') : ''; }"""
 
 
-class Page:
-    """A page (session) of the app at a size and in a language, with its uncaught JavaScript errors."""
+class Page(AppPage):
+    """A page (session) of the app (tests.test_browser.AppPage) at "laptop" or "phone" size, in a language."""
 
-    def __init__(self, browser, url: str, size=(1366, 768), lang: str = "en"):
-        phone = size[0] < 600
-        self.size, self.lang = size, lang
-        self.context = browser.new_context(viewport={"width": size[0], "height": size[1]}, is_mobile=phone,
-                                           has_touch=phone, locale="zh-CN" if lang == "zh" else "en-US")
-        self.page = self.context.new_page()
-        self.page.set_default_timeout(SLOW)
-        self.errors: list[str] = []
-        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
-        self.page.goto(url)
-        self.page.wait_for_selector("[role=tab]")
+    def __init__(self, browser, url: str, size: str = "laptop", lang: str = "en"):
+        super().__init__(browser, url, size, locale="zh-CN" if lang == "zh" else "en-US")
+        self.lang = lang
         if lang == "zh":
             self.switch("zh")
 
     def switch(self, lang: str) -> None:
-        self.page.locator("#lang-switch").get_by_text("中文" if lang == "zh" else "English").click()
+        self.language("中文" if lang == "zh" else "English")
         self.page.wait_for_function(f"() => document.documentElement.lang.startsWith('{lang}')")
 
     def open(self, name: str) -> None:
-        """Select a top-level tab (on a phone through Gradio's overflow menu when its button is hidden there) and
-        wait for the server's answer to the selection (the model dropdowns re-listed for this page)."""
-        page = self.page
-        button = page.locator("#explorer-tabs > .tab-wrapper [role=tablist] > button", has_text=name)
-        with page.expect_response(lambda r: "/run/" in r.url and r.request.method == "POST"):
-            if button.count() and button.first.is_visible():
-                button.first.click()
-            else:
-                page.locator("#explorer-tabs > .tab-wrapper .overflow-menu > button").click()
-                page.locator("#explorer-tabs > .tab-wrapper .overflow-dropdown button", has_text=name).first.click()
+        """AppPage.open, then wait for the server's answer to the selection (the model dropdowns re-listed for
+        this page)."""
+        with self.page.expect_response(lambda r: "/run/" in r.url and r.request.method == "POST"):
+            super().open(name)
 
     def train(self, epochs: int) -> None:
         box = self.page.locator("#lt-epochs input[type=number]")
@@ -83,9 +69,6 @@ class Page:
         box.click()
         self.page.get_by_role("option").filter(has_text=name).first.click()
 
-    def close(self) -> None:
-        self.context.close()
-
 
 @pytest.fixture
 def pages(browser, app_server):  # noqa: F811
@@ -98,7 +81,7 @@ def pages(browser, app_server):  # noqa: F811
 
     yield open_page
     for page in opened:
-        page.close()
+        page.close(check_errors=False)  # the tests check JavaScript errors where they mean to
 
 
 def test_train_stop_and_use_my_model_in_reconstruction_and_latent_map(pages):
@@ -201,7 +184,7 @@ def test_train_stop_and_use_my_model_in_reconstruction_and_latent_map(pages):
 def test_phone_train_and_use_my_model(pages):
     """At 390x844 in 中文: the Exercises tab opened from the overflow menu, a 1-epoch run, the model in the
     Reconstruction tab; the panel's controls fit the screen."""
-    me = pages((390, 844), "zh")
+    me = pages("phone", "zh")
     page = me.page
     me.open("练习")
     page.wait_for_selector("#lt-train")
