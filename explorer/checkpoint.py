@@ -61,6 +61,17 @@ def update_metrics(folder: str | Path, **changes: Any) -> dict[str, Any]:
     return metrics
 
 
+def update_config(folder: str | Path, **changes: Any) -> dict[str, Any]:
+    """Merge `changes` into `folder`/config.json's top level (never the model's own "config"; the weights are
+    untouched) and return the whole file. CheckpointError as for update_metrics, or for a change to "config"."""
+    path = Path(folder) / CONFIG_FILE
+    if "config" in changes:
+        raise CheckpointError(f"{path}: the model's config goes with its weights; retrain instead")
+    config = {**read_json(path), **changes}
+    _write_json(path, config)
+    return config
+
+
 def read_json(path: Path) -> dict[str, Any]:
     if not path.exists():
         raise CheckpointError(f"missing checkpoint file: {path}")

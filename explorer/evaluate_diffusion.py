@@ -277,7 +277,8 @@ def select_and_grade(service, name: str, per_digit: int = 50, select_per_digit: 
                      progress: bool = True) -> dict:
     """Choose the guidance scale in `grid` with the best agreement on seeds SELECT_SEED + digit (ties go to
     the smaller scale), then grade `per_digit` fresh samples per digit at that scale on REPORT_SEED + digit.
-    A latent denoiser's report adds "vae_floor_smudged": the smudged share of the held-out digits through its VAE."""
+    A latent denoiser's report adds "vae" (its decoding VAE) and "vae_floor_smudged": the smudged share of the
+    held-out digits through that VAE."""
     by_guidance = {}
     for g in grid:
         by_guidance[g] = grade(service, name, select_per_digit, steps, sampler, g, SELECT_SEED, classifier)["agreement"]
@@ -290,7 +291,7 @@ def select_and_grade(service, name: str, per_digit: int = 50, select_per_digit: 
                                     "chosen": best}
     vae = service.config(name).get("vae")
     if vae:  # the smudged share of held-out digits through the same decoder: the floor for this sampler
-        report["vae_floor_smudged"] = vae_floor_smudged(service, vae)
+        report.update(vae=vae, vae_floor_smudged=vae_floor_smudged(service, vae))
     return report
 
 
@@ -310,7 +311,7 @@ def record_smudge(service, name: str) -> dict:
     added = {"smudged": r["smudged"], "mid_grey_share": r["mid_grey_share"]}
     vae = service.config(name).get("vae")
     if vae:
-        added["vae_floor_smudged"] = vae_floor_smudged(service, vae)
+        added.update(vae=vae, vae_floor_smudged=vae_floor_smudged(service, vae))
     return update_metrics(service.catalogue.folder(name), agreement={**stored, **added})
 
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field, replace
 
 from . import roles
 
-TRAINERS = {"vae": "explorer.trainers.vae", "classifier": "explorer.trainers.classifier",
-            "denoiser": "explorer.trainers.diffusion"}
+TRAINERS = {"vae": "explorer.trainers.vae", "decoder": "explorer.trainers.decoder",
+            "classifier": "explorer.trainers.classifier", "denoiser": "explorer.trainers.diffusion"}
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,7 @@ class Recipe:
     lr: float = 2e-3
     seed: int = 0
     extra: dict = field(default_factory=dict)
+    trainer: str | None = None  # the TRAINERS key, when it is not `kind` (a decoder fine-tune is a "vae")
 
 
 def _sd_mnist(channels: int, epochs: int = 25) -> Recipe:
@@ -84,6 +85,11 @@ DIFFUSION_RECIPES: dict[str, DiffusionRecipe] = {r.name: r for r in [
 
 AUTOENCODER_RECIPES: dict[str, Recipe] = {r.name: r for r in [
     *[_sd_mnist(c) for c in (1, 2, 3, 4, 8)],
+    Recipe(name=roles.LATENT_DENOISER_VAE, family="sd_vae", kind="vae", dataset="mnist",
+           config={"recon_loss": "l1"}, trainer="decoder",
+           description=f"{roles.DIGIT_VAE} with its decoder fine-tuned for latent diffusion: encoder frozen (the "
+                       "same latents), L1 loss, latents noised up to 0.3 std",
+           epochs=40, lr=2e-4, extra={"decoder_of": roles.DIGIT_VAE, "latent_noise": 0.3}),
     Recipe(name=roles.CHAPTER_VAE, family="chapter_vae", kind="vae", dataset="mnist",
            config={"image_channels": 1, "latent_channels": 4, "kl_weight": 1e-6},
            description="The chapter's VAE (Conv 128-256-512, f=8, 4 channels); digits padded to 32x32",

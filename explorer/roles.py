@@ -14,7 +14,9 @@ CHAPTER_VAE = "chapter-vae-mnist"  # the chapter's Conv 128-256-512 VAE, f=8
 PHOTO_VAE = "sd-vae-photos-f8c4"  # colour photos, f=8, 4 channels (48x)
 CLASSIFIER = "mnist-classifier"  # grades generated digits and labels latent-map points
 LATENT_DENOISER = "ldm-mnist"  # diffuses the latents of LATENT_DENOISER_VAE
-LATENT_DENOISER_VAE = DIGIT_VAE
+# DIGIT_VAE with its decoder fine-tuned for the denoiser's samples (explorer/trainers/decoder.py); its encoder,
+# so its latents and scale_factor, are DIGIT_VAE's
+LATENT_DENOISER_VAE = "sd-vae-mnist-ft"
 PIXEL_DENOISER = "pixel-dm-mnist"  # the same UNet design on 1x28x28 pixels
 CHANNEL_SWEEP_PREFIX = "sd-vae-mnist-c"  # sd-vae-mnist-c1 ... c8: the latent-channel sweep
 

@@ -29,8 +29,8 @@ from .trainers.common import DEFAULT_OUT
 
 
 def trainer_for(recipe) -> ModuleType:
-    """The trainer module of `recipe.kind` (explorer.recipes.TRAINERS)."""
-    return importlib.import_module(TRAINERS[recipe.kind])
+    """The trainer module of `recipe.trainer`, else of `recipe.kind` (explorer.recipes.TRAINERS)."""
+    return importlib.import_module(TRAINERS[getattr(recipe, "trainer", None) or recipe.kind])
 
 
 def build_checkpoint(recipe, out_dir: Path, mnist_idx: str | None = None, progress: bool = True, **options) -> dict:

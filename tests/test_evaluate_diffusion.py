@@ -101,7 +101,7 @@ def test_nearest_rms_is_the_per_element_distance_to_the_closest_reference():
 def test_quality_table_shows_the_smudged_share_and_the_vae_floor():
     from explorer.views.denoising import quality_markdown
 
-    graded = {"agreement": 0.98, "n_samples": 500, "smudged": 0.123, "vae_floor_smudged": 0.068,
+    graded = {"agreement": 0.98, "n_samples": 500, "smudged": 0.123, "vae_floor_smudged": 0.068, "vae": "vae-x",
               "settings": {"sampler": "ddim", "spacing": "leading", "steps": 50, "guidance": 5.0}}
     metrics = {"train_steps": 2100, "batch_size": 64, "samples_seen": 134400, "train_seconds": 200.0,
                "ms_per_train_step": 97.0, "agreement": graded}
@@ -110,7 +110,7 @@ def test_quality_table_shows_the_smudged_share_and_the_vae_floor():
         text = quality_markdown([("ldm-mnist", "latent", metrics), ("pixel-dm-mnist", "pixel", ungraded)], 0.982,
                                 [1.0, 5.0], lang)
         rows = [line for line in text.splitlines() if line.startswith("| ldm") or line.startswith("| pixel")]
-        assert rows[0].endswith("| 12.3% |") and "6.8%" in text
+        assert rows[0].endswith("| 12.3% |") and "vae-x" in text and "6.8%" in text
         assert not rows[1].endswith("| 12.3% |") and rows[1].count("|") == rows[0].count("|")
 
 
@@ -165,6 +165,7 @@ def test_record_smudge_adds_to_the_stored_grade_only_for_the_same_samples(tiny_c
     added = record_smudge(ModelService(tmp_path, device="cpu"), "tiny-ldm")["agreement"]
     assert added["agreement"] == stored["agreement"] and 0 <= added["smudged"] <= 1
     assert 0 <= added["vae_floor_smudged"] <= 1 and added["settings"] == stored["settings"]
+    assert added["vae"] == "tiny-sd-mnist"
     update_metrics(tmp_path / "tiny-ldm", agreement={**stored, "agreement": stored["agreement"] + 0.5})
     with pytest.raises(ValueError, match="not the graded samples"):
         record_smudge(ModelService(tmp_path, device="cpu"), "tiny-ldm")

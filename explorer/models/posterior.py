@@ -33,8 +33,9 @@ class DiagonalGaussian:
 class VAEBase(nn.Module):
     """Shared image convention: callers pass and receive images in [0, 1], shape (B, C, H, W).
 
-    Inside, the network sees [-1, 1]. `recon_loss` picks how raw decoder output maps to an image:
-    "mse" -> (raw + 1) / 2 (Stable Diffusion's convention), "bce" -> sigmoid(raw) (the textbook VAE).
+    Inside, the network sees [-1, 1]. `recon_loss` picks the reconstruction loss and how raw decoder output maps
+    to an image: "mse" (squared error) and "l1" (absolute error, the pixel term of latent-diffusion's autoencoder
+    loss) -> (raw + 1) / 2 (Stable Diffusion's convention); "bce" -> sigmoid(raw) (the textbook VAE).
     """
 
     recon_loss: str = "mse"
@@ -62,6 +63,8 @@ class VAEBase(nn.Module):
         dims = tuple(range(1, x.ndim))
         if self.recon_loss == "bce":
             per_pixel = nn.functional.binary_cross_entropy_with_logits(raw, x, reduction="none")
+        elif self.recon_loss == "l1":  # the minimiser is the per-pixel median: crisp where strokes are near-binary
+            per_pixel = (raw - (x * 2.0 - 1.0)).abs()
         else:
             per_pixel = (raw - (x * 2.0 - 1.0)) ** 2
         return per_pixel.sum(dim=dims)

@@ -232,7 +232,15 @@ def grade_checkpoint(out_dir: Path, name: str, per_digit: int = 50) -> dict:
 
 
 def evaluate_checkpoint(out_dir: Path, name: str, per_digit: int = 50, **_: object) -> dict:
-    """--evaluate-only: re-grade a saved denoiser (grade_checkpoint)."""
+    """--evaluate-only: re-grade a saved denoiser (grade_checkpoint). A latent denoiser whose recipe now names
+    another VAE that encodes identically (a fine-tuned decoder) adopts it first (trainers.decoder.adopt_decoder)."""
+    recipe = DIFFUSION_RECIPES.get(name)
+    if recipe is not None and recipe.vae:
+        from .decoder import adopt_decoder
+
+        if adopt_decoder(out_dir, name, recipe.vae):
+            print(f"{name}: now decoded by {recipe.vae} (same encoder; the denoiser's weights are unchanged)",
+                  flush=True)
     return grade_checkpoint(out_dir, name, per_digit=per_digit)
 
 

@@ -104,15 +104,15 @@ STRINGS = {
         "{acc:.1f}% of real held-out digits correctly. High guidance over-saturates pixel-space samples (x0 is "
         "clipped to [-1, 1] there), so the two spaces may prefer different scales. *Smudged*: the share of those "
         "samples with more mid-grey pixels (between 0.15 and 0.85) than 95% of real held-out digits; real MNIST "
-        "scores 5% by construction, and the held-out digits passed through sd-vae-mnist-c4 (encode, decode) "
+        "scores 5% by construction, and the held-out digits passed through the latent model's VAE (encode, decode) "
         "{floor}.",
         "每个模型的引导系数先在一组种子上从 {grid} 中选出，再在新的种子上测量上表的认同率"
         "（`python -m explorer.train_diffusion --evaluate-only`）。该分类器对真实留出数字的准确率为 {acc:.1f}%。"
         "较大的引导系数会让像素空间的样本过饱和（那里 x0 被裁剪到 [-1, 1]），所以两个空间偏好的系数可能不同。"
         "*涂抹*：这些样本中，中间灰度像素（介于 0.15 与 0.85 之间）比 95% 的真实留出数字还多的比例；"
-        "真实 MNIST 按定义为 5%，留出数字经 sd-vae-mnist-c4 编码再解码后{floor}。"),
-    "den.floor": ("score {pct:.1f}% (the floor for samples decoded by that VAE)",
-                  "为 {pct:.1f}%（由该 VAE 解码的样本所能达到的下限）"),
+        "真实 MNIST 按定义为 5%，留出数字经潜空间模型的 VAE 编码再解码后{floor}。"),
+    "den.floor": ("({vae}) score {pct:.1f}% (the floor for samples decoded by that VAE)",
+                  "（{vae}）为 {pct:.1f}%（由该 VAE 解码的样本所能达到的下限）"),
     "den.floor_unknown": ("were not measured", "未测量"),
     "den.not_graded": ("not measured", "未测量"),
     "den.spacing_note": (
@@ -419,7 +419,8 @@ def quality_markdown(denoisers: list[tuple[str, str, dict]], classifier_accuracy
     """Training budget, classifier agreement and smudged share of each installed denoiser: `denoisers` is
     [(name, space, metrics.json)], `classifier_accuracy` the grading classifier's held-out accuracy (or None),
     `grid` the guidance scales the grading tried. The note quotes the VAE-reconstruction floor of the smudged
-    share ("vae_floor_smudged" in a latent denoiser's grade, explorer.evaluate_diffusion) when recorded."""
+    share ("vae_floor_smudged" in a latent denoiser's grade, with the VAE's name, "vae"; explorer.evaluate_diffusion)
+    when recorded."""
     lines = [word("den.quality_title", lang), word("den.quality_head", lang)]
     for name, space, m in denoisers:
         a = m.get("agreement")
@@ -434,9 +435,10 @@ def quality_markdown(denoisers: list[tuple[str, str, dict]], classifier_accuracy
             seen=m.get("samples_seen", 0), secs=m.get("train_seconds", 0), ms=m.get("ms_per_train_step", "?"),
             device=m.get("device", "cpu"), agree=agree, smudged=smudged))
     if classifier_accuracy is not None:
-        floors = [m["agreement"]["vae_floor_smudged"] for _, _, m in denoisers
+        floors = [(m["agreement"]["vae_floor_smudged"], m["agreement"].get("vae", "?")) for _, _, m in denoisers
                   if "vae_floor_smudged" in m.get("agreement", {})]
-        floor = (word("den.floor", lang).format(pct=100 * floors[0]) if floors else word("den.floor_unknown", lang))
+        floor = (word("den.floor", lang).format(pct=100 * floors[0][0], vae=floors[0][1]) if floors
+                 else word("den.floor_unknown", lang))
         lines.append("\n" + word("den.quality_note", lang).format(grid=", ".join(f"{g:g}" for g in grid),
                                                                   acc=100 * classifier_accuracy, floor=floor))
     return "\n".join(lines)
