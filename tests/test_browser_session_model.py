@@ -12,7 +12,7 @@ import pytest
 
 from tests.test_browser import AppPage, no_js_errors, shoot  # the browser fixture is tests/conftest.py's
 from tests.test_browser import pytestmark  # noqa: F401 - skipped where Chromium or Playwright is missing
-from tests.test_browser_training import WATCH_MAP
+from tests.test_browser_training import WATCH_MAP, assert_the_map_moved_between_epochs
 
 NAME = "my-2d-b1-e2-s0"  # what the store names a 2-D run, beta 1, 2 epochs, seed 0
 STATUS = "() => (document.querySelector('#lt-status') || {}).innerText || ''"
@@ -95,8 +95,7 @@ def test_train_stop_and_use_my_model_in_reconstruction_and_latent_map(pages):
     page.wait_for_function(f"() => ({CURVE_POINTS})() >= 1")  # epoch 1 drawn while the run goes on
     page.wait_for_function(f"() => ({STATUS})().includes('trained 2 epochs')")
     assert page.evaluate(CURVE_POINTS) == 2
-    page.wait_for_function("() => window.__mapXs.size >= 2", timeout=15_000)  # the map moved between epochs
-    page.evaluate("() => window.__mapWatch.disconnect()")
+    assert_the_map_moved_between_epochs(page)
 
     # finished figures follow the page's language without training again
     me.switch("zh")
