@@ -80,6 +80,22 @@ def tiny_service(tiny_checkpoint_dir):
     return ModelService(tiny_checkpoint_dir, device="cpu")
 
 
+@pytest.fixture
+def few_digits(monkeypatch):
+    """explorer.data.load_mnist gives only the first 512 digits of each split (the 500 held-out ones stay whole):
+    a real training loop on real digits, in a few seconds."""
+    from explorer import data
+
+    full = data.load_mnist
+
+    def first(split: str = "train", idx_dir: str | None = None):
+        whole = full(split, idx_dir)
+        return data.DigitSplit(whole.images[:512], whole.labels[:512], whole.source_index[:512])
+
+    monkeypatch.setattr(data, "load_mnist", first)
+    return first
+
+
 @pytest.fixture(scope="session")
 def shipped_service():
     from explorer.service import ModelService

@@ -91,7 +91,7 @@ def settled_leftovers(tab: SizedTab, lang: str, gradio_pairs: dict, seconds: flo
 def check_every_tab(tab: SizedTab, lang: str, gradio_pairs: dict) -> None:
     for en, zh in TABS:
         tab.open_top(zh if lang == "zh" else en)
-        tab.page.wait_for_timeout(1500)
+        tab.page.wait_for_timeout(600)  # the tab's panel mounts; what the server re-words is waited for below
         found = settled_leftovers(tab, lang, gradio_pairs)
         assert not found, f"{tab.size} {lang} {en}: {found[:12]}"
     shoot(tab.page, f"language-{tab.size}-{lang}-exercises", full_page=False)

@@ -7,8 +7,7 @@ from dataclasses import replace
 import pytest
 import torch
 
-from explorer import data, roles
-from explorer.data import DigitSplit
+from explorer import roles
 from explorer.checkpoint import CheckpointError, load_checkpoint, read_json, update_config
 from explorer.models import build_model
 from explorer.recipes import RECIPES
@@ -38,10 +37,7 @@ def test_l1_loss_is_the_summed_absolute_error_and_images_map_like_mse():
 
 
 def test_fine_tune_keeps_encoder_and_scale_factor_and_changes_the_decoder(tiny_checkpoint_dir, tmp_path,
-                                                                         monkeypatch):
-    full = data.load_mnist
-    monkeypatch.setattr(data, "load_mnist", lambda split="train", idx=None: DigitSplit(
-        *(a[:512] for a in (full(split, idx).images, full(split, idx).labels, full(split, idx).source_index))))
+                                                                         few_digits):
     shutil.copytree(tiny_checkpoint_dir / "tiny-sd-mnist", tmp_path / "tiny-sd-mnist")
     update_config(tmp_path / "tiny-sd-mnist")  # untouched, still readable
     parent, parent_config, _ = load_checkpoint(tmp_path / "tiny-sd-mnist")

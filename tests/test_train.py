@@ -28,7 +28,7 @@ def test_tiny_training_run_improves_and_saves_everything(tmp_path):
     assert json.loads((tmp_path / "tiny" / "metrics.json").read_text())["epochs"] == 2
 
 
-def test_evaluate_only_remeasures_a_saved_vae(tmp_path, capsys, monkeypatch):
+def test_evaluate_only_remeasures_a_saved_vae(tmp_path, capsys, monkeypatch, few_digits):
     import explorer.train as cli
 
     recipe = scaled(RECIPES["sd-vae-mnist-c4"], name="tiny", epochs=1, config={"base_channels": 8, "norm_groups": 4})

@@ -2,7 +2,7 @@
 
 Stable Diffusion's later decoders were made this way (sd-vae-ft-mse: only the decoder was fine-tuned, so every
 denoiser trained on the original latents keeps working with it). Ours changes two things, measured for issue 18
-(README "Digits a student cannot mistake"):
+(README, "The decoder fine-tune"):
   - the loss is L1, the pixel term of latent-diffusion's autoencoder loss, instead of MSE: its minimiser is the
     per-pixel median, so near-binary strokes come back crisp where the mean leaves grey;
   - the decoder sees noised latents, z + sigma * eps with sigma ~ U(0, latent_noise) in units of the scaled
