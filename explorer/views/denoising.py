@@ -104,16 +104,15 @@ STRINGS = {
         "{acc:.1f}% of real held-out digits correctly. High guidance over-saturates pixel-space samples (x0 is "
         "clipped to [-1, 1] there), so the two spaces may prefer different scales. *Smudged*: the share of those "
         "samples with more mid-grey pixels (between 0.15 and 0.85) than 95% of real held-out digits; real MNIST "
-        "scores 5% by construction, and the held-out digits passed through the latent model's VAE (encode, decode) "
-        "{floor}.",
+        "scores 5% by construction, and the held-out digits passed through the latent model's VAE{floor}.",
         "每个模型的引导系数先在一组种子上从 {grid} 中选出，再在新的种子上测量上表的认同率"
         "（`python -m explorer.train_diffusion --evaluate-only`）。该分类器对真实留出数字的准确率为 {acc:.1f}%。"
         "较大的引导系数会让像素空间的样本过饱和（那里 x0 被裁剪到 [-1, 1]），所以两个空间偏好的系数可能不同。"
         "*涂抹*：这些样本中，中间灰度像素（介于 0.15 与 0.85 之间）比 95% 的真实留出数字还多的比例；"
-        "真实 MNIST 按定义为 5%，留出数字经潜空间模型的 VAE 编码再解码后{floor}。"),
-    "den.floor": ("({vae}) score {pct:.1f}% (the floor for samples decoded by that VAE)",
-                  "（{vae}）为 {pct:.1f}%（由该 VAE 解码的样本所能达到的下限）"),
-    "den.floor_unknown": ("were not measured", "未测量"),
+        "真实 MNIST 按定义为 5%，留出数字经潜空间模型的 VAE{floor}。"),
+    "den.floor": (", {vae} (encode, decode), score {pct:.1f}% (the floor for samples decoded by that VAE)",
+                  "（{vae}）编码再解码后为 {pct:.1f}%（由该 VAE 解码的样本所能达到的下限）"),
+    "den.floor_unknown": (" (encode, decode) were not measured", "编码再解码后未测量"),
     "den.not_graded": ("not measured", "未测量"),
     "den.spacing_note": (
         "**Few steps and the timestep spacing.** *Leading* spacing (the default, Stable Diffusion 1.x's) starts "
