@@ -15,6 +15,11 @@ TRAINERS = {"vae": "explorer.trainers.vae", "decoder": "explorer.trainers.decode
             "classifier": "explorer.trainers.classifier", "denoiser": "explorer.trainers.diffusion"}
 
 
+def trainer_key(recipe) -> str:
+    """The TRAINERS key that builds `recipe`: its `trainer` when set (a Recipe's), else its kind."""
+    return getattr(recipe, "trainer", None) or recipe.kind
+
+
 @dataclass(frozen=True)
 class Recipe:
     name: str
@@ -83,13 +88,15 @@ DIFFUSION_RECIPES: dict[str, DiffusionRecipe] = {r.name: r for r in [
         description="Pixel-space diffusion: the same UNet design on 1x28x28 digits in [-1, 1], same budget"),
 ]}
 
+DECODER_LATENT_NOISE = 0.3  # the fine-tuned decoder's latent noise: std up to this, in units of the scaled latents'
+
 AUTOENCODER_RECIPES: dict[str, Recipe] = {r.name: r for r in [
     *[_sd_mnist(c) for c in (1, 2, 3, 4, 8)],
     Recipe(name=roles.LATENT_DENOISER_VAE, family="sd_vae", kind="vae", dataset="mnist",
            config={"recon_loss": "l1"}, trainer="decoder",
            description=f"{roles.DIGIT_VAE} with its decoder fine-tuned for latent diffusion: encoder frozen (the "
-                       "same latents), L1 loss, latents noised up to 0.3 std",
-           epochs=40, lr=2e-4, extra={"decoder_of": roles.DIGIT_VAE, "latent_noise": 0.3}),
+                       f"same latents), L1 loss, latents noised up to {DECODER_LATENT_NOISE:g} std",
+           epochs=40, lr=2e-4, extra={"decoder_of": roles.DIGIT_VAE, "latent_noise": DECODER_LATENT_NOISE}),
     Recipe(name=roles.CHAPTER_VAE, family="chapter_vae", kind="vae", dataset="mnist",
            config={"image_channels": 1, "latent_channels": 4, "kl_weight": 1e-6},
            description="The chapter's VAE (Conv 128-256-512, f=8, 4 channels); digits padded to 32x32",

@@ -24,13 +24,13 @@ from types import ModuleType
 
 import torch
 
-from .recipes import RECIPES, TRAINERS
+from .recipes import RECIPES, TRAINERS, trainer_key
 from .trainers.common import DEFAULT_OUT
 
 
 def trainer_for(recipe) -> ModuleType:
-    """The trainer module of `recipe.trainer`, else of `recipe.kind` (explorer.recipes.TRAINERS)."""
-    return importlib.import_module(TRAINERS[getattr(recipe, "trainer", None) or recipe.kind])
+    """The trainer module of `recipe` (explorer.recipes.TRAINERS, by trainer_key)."""
+    return importlib.import_module(TRAINERS[trainer_key(recipe)])
 
 
 def build_checkpoint(recipe, out_dir: Path, mnist_idx: str | None = None, progress: bool = True, **options) -> dict:

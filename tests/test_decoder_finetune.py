@@ -39,7 +39,6 @@ def test_l1_loss_is_the_summed_absolute_error_and_images_map_like_mse():
 def test_fine_tune_keeps_encoder_and_scale_factor_and_changes_the_decoder(tiny_checkpoint_dir, tmp_path,
                                                                          few_digits):
     shutil.copytree(tiny_checkpoint_dir / "tiny-sd-mnist", tmp_path / "tiny-sd-mnist")
-    update_config(tmp_path / "tiny-sd-mnist")  # untouched, still readable
     parent, parent_config, _ = load_checkpoint(tmp_path / "tiny-sd-mnist")
     metrics = decoder.build_checkpoint(_tiny_recipe(), tmp_path, progress=False)
     model, config, saved = load_checkpoint(tmp_path / "tiny-ft")

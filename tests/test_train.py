@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from explorer.checkpoint import CheckpointError, load_checkpoint, update_metrics
-from explorer.recipes import RECIPES, TRAINERS, scaled
+from explorer.recipes import RECIPES, TRAINERS, scaled, trainer_key
 from explorer.train import build_checkpoint, main, parse_args
 
 EXPLORER = Path(__file__).resolve().parent.parent / "explorer"
@@ -68,7 +68,7 @@ def test_one_cli_for_every_recipe(capsys):
         parse_args(["no-such-recipe"])
     assert "unknown recipe(s): no-such-recipe; see --list" in capsys.readouterr().err
     assert {recipe.kind for recipe in RECIPES.values()} == {"vae", "classifier", "denoiser"}
-    assert {getattr(r, "trainer", None) or r.kind for r in RECIPES.values()} == set(TRAINERS)  # every trainer used
+    assert {trainer_key(r) for r in RECIPES.values()} == set(TRAINERS)  # every trainer is used
 
 
 def test_cli_lists_recipes(capsys):

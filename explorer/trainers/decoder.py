@@ -23,7 +23,7 @@ import torch
 from tqdm import tqdm
 
 from .. import data
-from ..checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from ..checkpoint import CheckpointError, load_checkpoint, read_json, save_checkpoint, update_config
 from ..optim import set_cosine_lr
 from ..recipes import Recipe
 from .common import data_note
@@ -56,8 +56,9 @@ def finetune_decoder(model, recipe: Recipe, images: torch.Tensor, progress: bool
         order, losses = torch.randperm(len(images), generator=generator), []
         for i in range(per_epoch):
             idx = order[i * recipe.batch_size:(i + 1) * recipe.batch_size]
+            mean = means[idx]
             sigma = latent_noise * torch.rand(len(idx), 1, 1, 1, generator=generator) / scale
-            z = means[idx] + sigma * torch.randn(means[idx].shape, generator=generator)
+            z = mean + sigma * torch.randn(mean.shape, generator=generator)
             set_cosine_lr(optimizer, recipe.lr, step, total, warmup=50)
             loss = model.reconstruction_loss(model.decode_raw(z), images[idx]).mean()
             optimizer.zero_grad(set_to_none=True)
@@ -117,8 +118,6 @@ def adopt_decoder(out_dir: Path, denoiser: str, vae: str) -> bool:
     was trained on (same_encoder), so its latents and scale_factor stay valid; its weights are untouched and the
     previous VAE is kept as config "trained_on_vae". Returns whether config.json changed; CheckpointError if the
     encoders differ (then the denoiser must be retrained)."""
-    from ..checkpoint import read_json, update_config
-
     folder = Path(out_dir) / denoiser
     config = read_json(folder / "config.json")
     current = config.get("vae")
